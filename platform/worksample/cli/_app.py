@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import typer
+from worksample.cli import _doctor, _images
 
 app = typer.Typer(
     name="worksample",
@@ -10,6 +11,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+app.add_typer(_images.app, name="images")
+app.command("doctor")(_doctor.doctor)
 
 
 def main() -> None:

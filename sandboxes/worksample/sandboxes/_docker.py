@@ -16,8 +16,8 @@ from collections.abc import Mapping
 import docker
 import docker.errors
 from docker.types import LogConfig, Ulimit
-
 from worksample.sandboxes._cgroup import MemoryCgroup
+from worksample.sandboxes._errors import EngineUnavailable
 from worksample.sandboxes._harness_client import BASE_ENV, HARNESS, HarnessSession
 from worksample.sandboxes._limits import Limits
 from worksample.sandboxes._stream import HarnessStream
@@ -41,6 +41,19 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+def connect_engine(timeout: int = 120) -> docker.DockerClient:
+    """A client of the local engine (DOCKER_HOST honoured), or a clear error."""
+    try:
+        client = docker.from_env(timeout=timeout)
+        client.ping()
+    except docker.errors.DockerException as exc:
+        raise EngineUnavailable(
+            "no Docker engine answers (DOCKER_HOST or /var/run/docker.sock): "
+            f"{exc}. Start one, or run scripts/setup which installs and starts it as root."
+        ) from exc
+    return client
+
+
 class DockerBackend:
     """Starts hardened sandbox sessions on one Docker engine."""
 
@@ -53,7 +66,7 @@ class DockerBackend:
         *,
         runtime: str | None = None,
     ) -> None:
-        self.client = client or docker.from_env(timeout=120)
+        self.client = client or connect_engine()
         self.runtime = runtime
 
     def open_session(
@@ -181,13 +194,14 @@ class DockerSession(HarnessSession):
                 Ulimit(name="core", soft=0, hard=0),
             ],
             init=True,
+            auto_remove=True,
             log_config=LogConfig(type="none"),
             ipc_mode="private",
             runtime=self.runtime,
         )
         created = self.api.create_container(
             self.image,
-            command=["python3", "-I", HARNESS, "serve"],
+            command=["python3", "-I", "-S", HARNESS, "serve"],
             user=SANDBOX_UID,
             stdin_open=True,
             tty=False,
@@ -196,6 +210,10 @@ class DockerSession(HarnessSession):
             environment={**BASE_ENV, **self.env},
             labels={**self.labels, LABEL: "1", OWNER_LABEL: owner_id()},
             host_config=host_config,
+            # With no named network, NetworkDisabled as well as mode "none":
+            # the same empty namespace (only lo), but the engine skips its
+            # network sandbox set-up, which halves the container start (~100 ms).
+            network_disabled=self.network is None,
         )
         self.container_id = created["Id"]
         # Attach before start so that not a byte of the greeting is missed.
@@ -212,9 +230,15 @@ class DockerSession(HarnessSession):
             self._stream.close()
             self._stream = None
         if self.container_id is not None:
+            # SIGKILL stops every process at once; the engine then removes the
+            # container itself (AutoRemove), so teardown does not wait on it.
+            # A container that was never started is not auto-removed: remove it.
             try:
-                self.api.remove_container(self.container_id, force=True)
-            except docker.errors.NotFound:
-                pass
+                self.api.kill(self.container_id)
+            except docker.errors.APIError:
+                try:
+                    self.api.remove_container(self.container_id, force=True)
+                except docker.errors.NotFound:
+                    pass
             self.container_id = None
         self._cgroup = None

@@ -247,7 +247,6 @@ class HarnessSession:
         return reply, wall, peak, oom_host, lost
 
 
-
 def read_tree(source: Path) -> dict[str, bytes]:
     """Regular files under `source`, by relative POSIX path. Links are refused."""
     files: dict[str, bytes] = {}

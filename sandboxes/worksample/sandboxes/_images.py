@@ -21,7 +21,6 @@ from pathlib import Path
 
 import docker
 import docker.errors
-
 from worksample.sandboxes._errors import SandboxError
 
 IMAGES_DIR = Path(__file__).with_name("images")
@@ -59,8 +58,9 @@ def inputs_hash(track: str) -> str:
 def find_image(client: docker.DockerClient, track: str) -> ImageInfo | None:
     """The newest built image of `track` whose inputs match the files here."""
     wanted = inputs_hash(track)
-    images = client.images.list(filters={"label": [f"{LABEL_TRACK}={track}",
-                                                   f"{LABEL_INPUTS}={wanted}"]})
+    images = client.images.list(
+        filters={"label": [f"{LABEL_TRACK}={track}", f"{LABEL_INPUTS}={wanted}"]}
+    )
     if not images:
         return None
     image = max(images, key=lambda i: str(i.attrs.get("Created", "")))
@@ -82,8 +82,15 @@ def build_image(
     cache_dir: Path,
     progress: Progress = lambda _: None,
 ) -> ImageInfo:
-    """Build the image of `track` unless an identical one exists."""
+    """Build the image of `track` unless one made of the same files exists.
+
+    An existing image is kept whatever base it was made on: a later change of
+    the upstream base does not silently change what candidates are graded in.
+    """
     files_hash = inputs_hash(track)
+    existing_image = find_image(client, track)
+    if existing_image is not None:
+        return existing_image
     base_ref, base_id = ensure_base(client, base_image, cache_dir=cache_dir, progress=progress)
     tag_hash = hashlib.sha256(f"{files_hash}\0{base_id}".encode()).hexdigest()[:16]
     tag = f"{REPOSITORY.format(track=track)}:{tag_hash}"
@@ -167,18 +174,30 @@ def make_local_base(
     shutil.rmtree(rootfs, ignore_errors=True)
     rootfs.parent.mkdir(parents=True, exist_ok=True)
     progress(f"debootstrap bookworm from {mirror} (about a minute)")
-    _check(["debootstrap", "--variant=minbase",
+    _check(
+        [
+            "debootstrap",
+            "--variant=minbase",
             "--include=python3,python3-venv,python3-pip,ca-certificates",
-            "bookworm", str(rootfs), mirror], "debootstrap")
+            "bookworm",
+            str(rootfs),
+            mirror,
+        ],
+        "debootstrap",
+    )
     tarball = cache_dir / "base-rootfs.tar"
     try:
         _check(["tar", "-C", str(rootfs), "-cf", str(tarball), "."], "tar")
         progress(f"importing {LOCAL_BASE}")
         repository, _, tag = LOCAL_BASE.partition(":")
         client.api.import_image_from_file(
-            str(tarball), repository=repository, tag=tag,
-            changes=["ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-                     "ENV LANG=C.UTF-8"],
+            str(tarball),
+            repository=repository,
+            tag=tag,
+            changes=[
+                "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                "ENV LANG=C.UTF-8",
+            ],
         )
     finally:
         tarball.unlink(missing_ok=True)
@@ -195,11 +214,32 @@ def download_wheels(requirements: Path, dest: Path, progress: Progress) -> Path:
     dest.mkdir(parents=True)
     machine = os.uname().machine
     progress(f"downloading wheels for {requirements.parent.name} into {dest}")
-    _check([sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check",
-            "--only-binary=:all:", "--python-version", "3.11", "--implementation", "cp",
-            "--platform", f"manylinux_2_28_{machine}", "--platform", f"manylinux_2_17_{machine}",
-            "--platform", f"manylinux2014_{machine}", "-r", str(requirements), "-d", str(dest)],
-           "pip download")
+    _check(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--only-binary=:all:",
+            "--python-version",
+            "3.11",
+            "--implementation",
+            "cp",
+            "--platform",
+            f"manylinux_2_28_{machine}",
+            "--platform",
+            f"manylinux_2_17_{machine}",
+            "--platform",
+            f"manylinux2014_{machine}",
+            "-r",
+            str(requirements),
+            "-d",
+            str(dest),
+        ],
+        "pip download",
+    )
     stamp.write_bytes(wanted)
     return dest
 

@@ -3,7 +3,8 @@
 For candidates without Docker who want to run the public tests, and for the
 platform's own tests of grading logic. It runs code with the caller's rights,
 so everything that uses it says so loudly. The sandbox's paths /work and /tmp
-are mapped to folders of a temporary directory, in paths, argv and cwd alike.
+are mapped to folders of a temporary directory: in file paths, cwd and whole
+argv elements, not inside shell strings, so graders should use relative paths.
 """
 
 from __future__ import annotations
@@ -83,8 +84,8 @@ class LocalSession(HarnessSession):
         ours, theirs = socket.socketpair()
         self._proc = subprocess.Popen(
             [self.python, "-I", str(HARNESS_FILE), "serve", "--local"],
-            stdin=theirs,
-            stdout=theirs,
+            stdin=theirs.fileno(),
+            stdout=theirs.fileno(),
             cwd=self.root / "work",
         )
         theirs.close()

@@ -1,7 +1,7 @@
 """In-container harness: the sandbox's main process (under --init).
 
 Baked into every sandbox image as /opt/worksample/ws_harness.py and started as
-``python3 -I /opt/worksample/ws_harness.py serve``. It speaks a framed JSON
+``python3 -I -S /opt/worksample/ws_harness.py serve``. It speaks a framed JSON
 protocol on stdin/stdout with the trusted side (the runner, through the Docker
 attach stream) and runs every candidate command as a child process.
 
@@ -24,9 +24,9 @@ import selectors
 import signal
 import subprocess
 import sys
-import tarfile
 import time
 import traceback
+from typing import IO, Any
 
 MAGIC = b"WSH1 "
 MAX_FRAME = 256 * 1024 * 1024
@@ -35,7 +35,7 @@ DRAIN_AFTER_EXIT_S = 0.2
 
 
 # --------------------------------------------------------------------------- frames
-def read_frame(stream: io.BufferedReader) -> dict | None:
+def read_frame(stream: IO[bytes]) -> dict[str, Any] | None:
     header = stream.readline(64)
     if not header:
         return None
@@ -47,10 +47,11 @@ def read_frame(stream: io.BufferedReader) -> dict | None:
     body = stream.read(length)
     if len(body) != length:
         return None
-    return json.loads(body)
+    message: dict[str, Any] = json.loads(body)
+    return message
 
 
-def write_frame(stream: io.BufferedWriter, message: dict) -> None:
+def write_frame(stream: IO[bytes], message: dict[str, Any]) -> None:
     body = json.dumps(message, separators=(",", ":")).encode()
     stream.write(MAGIC + str(len(body)).encode() + b"\n" + body)
     stream.flush()
@@ -150,7 +151,7 @@ class Capped:
 
 
 # --------------------------------------------------------------------------- ops
-def op_run(req: dict) -> dict:
+def op_run(req: dict[str, Any]) -> dict[str, Any]:
     argv = req["argv"]
     cap = int(req.get("max_output", 1 << 20))
     timeout = float(req.get("timeout", 60))
@@ -280,7 +281,9 @@ def op_run(req: dict) -> dict:
     return reply
 
 
-def op_put(req: dict) -> dict:
+def op_put(req: dict[str, Any]) -> dict[str, Any]:
+    import tarfile  # only here: it is the slowest import, and start-up time counts
+
     dest = req["dest"]
     data = base64.b64decode(req["tar_b64"])
     os.makedirs(dest, exist_ok=True)
@@ -295,7 +298,7 @@ def op_put(req: dict) -> dict:
     return {"ok": True}
 
 
-def op_get(req: dict) -> dict:
+def op_get(req: dict[str, Any]) -> dict[str, Any]:
     path = req["path"]
     cap = int(req.get("max_bytes", 64 << 20))
     try:
@@ -318,8 +321,10 @@ def serve() -> int:
     stdout = sys.stdout.buffer
     # Our protocol owns fd 1: anything else this process prints goes to stderr.
     sys.stdout = sys.stderr
-    write_frame(stdout, {"ok": True, "hello": "ws-harness", "pid": os.getpid(),
-                         "python": sys.version.split()[0]})
+    write_frame(
+        stdout,
+        {"ok": True, "hello": "ws-harness", "pid": os.getpid(), "python": sys.version.split()[0]},
+    )
     while True:
         try:
             req = read_frame(stdin)
@@ -340,7 +345,7 @@ def serve() -> int:
                 reply = {"ok": True}
             else:
                 reply = {"ok": False, "error": f"unknown op {op!r}"}
-        except Exception as exc:  # noqa: BLE001 - reported to the trusted side
+        except Exception as exc:
             reply = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
         reply["id"] = req.get("id")
         write_frame(stdout, reply)
@@ -359,16 +364,18 @@ def call_main() -> int:
     sys.path.insert(0, os.getcwd())
     out = os.fdopen(fd, "wb")
 
-    def emit(payload: dict) -> None:
+    def emit(payload: dict[str, Any]) -> None:
         try:
             body = json.dumps(payload, allow_nan=False).encode()
         except (TypeError, ValueError, RecursionError) as exc:
-            body = json.dumps({
-                "ok": False,
-                "type": "UnserialisableResult",
-                "message": f"the result is not JSON: {type(exc).__name__}: {exc}"[:2000],
-                "traceback": "",
-            }).encode()
+            body = json.dumps(
+                {
+                    "ok": False,
+                    "type": "UnserialisableResult",
+                    "message": f"the result is not JSON: {type(exc).__name__}: {exc}"[:2000],
+                    "traceback": "",
+                }
+            ).encode()
         out.write(body)
         out.flush()
 
@@ -378,25 +385,32 @@ def call_main() -> int:
         import importlib
 
         module = importlib.import_module(module_name)
-        func = module
+        func: Any = module
         for part in func_name.split("."):
             func = getattr(func, part)
         value = func(*request.get("args", []), **request.get("kwargs", {}))
         try:
             json.dumps(value, allow_nan=False)
-        except Exception as exc:  # noqa: BLE001 - any failure to serialise
-            emit({"ok": False, "type": "UnserialisableResult",
-                  "message": f"the result is not JSON: {type(exc).__name__}: {exc}"[:2000],
-                  "traceback": ""})
+        except Exception as exc:
+            emit(
+                {
+                    "ok": False,
+                    "type": "UnserialisableResult",
+                    "message": f"the result is not JSON: {type(exc).__name__}: {exc}"[:2000],
+                    "traceback": "",
+                }
+            )
             return 0
         emit({"ok": True, "value": value})
-    except BaseException as exc:  # noqa: BLE001 - SystemExit too: it is the function's
-        emit({
-            "ok": False,
-            "type": type(exc).__name__,
-            "message": str(exc)[:4000],
-            "traceback": traceback.format_exc()[-8000:],
-        })
+    except BaseException as exc:
+        emit(
+            {
+                "ok": False,
+                "type": type(exc).__name__,
+                "message": str(exc)[:4000],
+                "traceback": traceback.format_exc()[-8000:],
+            }
+        )
     return 0
 
 

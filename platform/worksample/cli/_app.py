@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import typer
-from worksample.cli import _doctor, _images
+from worksample.cli import _doctor, _exercises, _grade, _images
 
 app = typer.Typer(
     name="worksample",
@@ -12,7 +12,9 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(_images.app, name="images")
+app.add_typer(_exercises.app, name="exercises")
 app.command("doctor")(_doctor.doctor)
+app.command("grade")(_grade.grade_command)
 
 
 def main() -> None:

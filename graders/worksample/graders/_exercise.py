@@ -1,0 +1,202 @@
+"""Exercise packages: `exercises/<id>/`, its manifest, and its content hash.
+
+A manifest is parsed once into `Manifest`; everything after that takes typed
+objects. Errors name the file, the field and what is wrong, because the person
+reading them is an exercise author with the file open.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tomllib
+from pathlib import Path
+from typing import Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from worksample.sandboxes import Limits
+
+MANIFEST = "exercise.toml"
+EXPECTED = "expected.toml"
+REQUIRED_PARTS = ("brief.md", "starter", "hidden", "reference")
+_ID = re.compile(r"^[a-z][a-z0-9-]{1,62}$")
+_HASH_SKIP_DIRS = {"__pycache__", ".pytest_cache", ".git"}
+M = TypeVar("M", bound=BaseModel)
+
+
+class ExerciseError(Exception):
+    """An exercise package is invalid; the message says where and why."""
+
+
+class Category(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$", description="Used by @category(name).")
+    weight: float = Field(gt=0, description="Relative weight; weights are normalised to 100.")
+    description: str = Field(min_length=1, description="What a reviewer should know.")
+
+
+class Grading(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    timeout_s: float = Field(1800, gt=0, le=6 * 3600, description="Wall budget of the suite.")
+    provided: list[str] = Field(
+        default_factory=list,
+        description="Starter files the grader puts over the submission (e.g. data/train.csv).",
+    )
+
+
+class Validate(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    starter_max_score: float = Field(20, ge=0, le=100, description="Highest score of starter/.")
+
+
+class Manifest(BaseModel):
+    """`exercise.toml`. Every field is documented in docs/authoring.md."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(description="Folder name; lowercase letters, digits and dashes.")
+    title: str = Field(min_length=1, max_length=120)
+    track: Literal["ml", "ai"]
+    version: str = Field(min_length=1, max_length=40, description="The author's version.")
+    summary: str = Field(min_length=1, description="One paragraph for hiring teams.")
+    effort_hours: float = Field(gt=0, le=40, description="Expected candidate effort.")
+    sandbox: Limits = Field(default_factory=Limits, description="Limits of the grading sandbox.")
+    grading: Grading = Field(default_factory=Grading)
+    categories: list[Category] = Field(min_length=1)
+    validate_: Validate = Field(default_factory=Validate, alias="validate")
+
+    @model_validator(mode="after")
+    def _check(self) -> Manifest:
+        if not _ID.match(self.id):
+            raise ValueError(f"id {self.id!r} must be lowercase letters, digits and dashes")
+        names = [c.name for c in self.categories]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"categories: duplicate name(s) {', '.join(duplicates)}")
+        return self
+
+    def category(self, name: str) -> Category | None:
+        return next((c for c in self.categories if c.name == name), None)
+
+
+class FaultyExpectation(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    description: str = Field(min_length=1)
+    fails: list[str] = Field(min_length=1, description="Test ids this solution must fail.")
+
+
+class Exercise:
+    """A loaded, validated exercise folder."""
+
+    def __init__(self, root: Path, manifest: Manifest) -> None:
+        self.root = root
+        self.manifest = manifest
+        self.content_hash = content_hash(root)
+
+    @property
+    def id(self) -> str:
+        return self.manifest.id
+
+    @property
+    def hidden_dir(self) -> Path:
+        return self.root / "hidden"
+
+    @property
+    def starter_dir(self) -> Path:
+        return self.root / "starter"
+
+    @property
+    def public_tests_dir(self) -> Path:
+        return self.root / "starter" / "tests"
+
+    @property
+    def reference_dir(self) -> Path:
+        return self.root / "reference"
+
+    def faulty(self) -> dict[str, tuple[Path, FaultyExpectation]]:
+        found: dict[str, tuple[Path, FaultyExpectation]] = {}
+        folder = self.root / "faulty"
+        if not folder.is_dir():
+            return found
+        for sub in sorted(p for p in folder.iterdir() if p.is_dir()):
+            path = sub / EXPECTED
+            found[sub.name] = (sub, _parse(path, FaultyExpectation))
+        return found
+
+
+def load_exercise(root: Path) -> Exercise:
+    root = root.resolve()
+    if not root.is_dir():
+        raise ExerciseError(f"{root}: no such exercise folder")
+    manifest = _parse(root / MANIFEST, Manifest)
+    if manifest.id != root.name:
+        raise ExerciseError(
+            f"{root / MANIFEST}: id {manifest.id!r} must match the folder name {root.name!r}"
+        )
+    for part in REQUIRED_PARTS:
+        if not (root / part).exists():
+            raise ExerciseError(f"{root}: missing {part}")
+    for rel in manifest.grading.provided:
+        if not (root / "starter" / rel).is_file():
+            raise ExerciseError(f"{root / MANIFEST}: grading.provided: starter/{rel} is missing")
+    return Exercise(root, manifest)
+
+
+def find_exercise(exercises_dir: Path, exercise_id: str) -> Exercise:
+    path = exercises_dir / exercise_id
+    if not (path / MANIFEST).is_file():
+        known = ", ".join(e.name for e in list_exercise_dirs(exercises_dir)) or "none"
+        raise ExerciseError(f"no exercise {exercise_id!r} in {exercises_dir} (known: {known})")
+    return load_exercise(path)
+
+
+def list_exercise_dirs(exercises_dir: Path) -> list[Path]:
+    if not exercises_dir.is_dir():
+        return []
+    return sorted(p for p in exercises_dir.iterdir() if (p / MANIFEST).is_file())
+
+
+def content_hash(root: Path) -> str:
+    """sha256 over every file's relative path and bytes, caches excluded."""
+    digest = hashlib.sha256()
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if d not in _HASH_SKIP_DIRS)
+        for name in sorted(filenames):
+            if name.endswith(".pyc"):
+                continue
+            path = Path(dirpath, name)
+            rel = path.relative_to(root).as_posix().encode()
+            data = path.read_bytes()
+            digest.update(len(rel).to_bytes(4, "big") + rel + len(data).to_bytes(8, "big") + data)
+    return digest.hexdigest()
+
+
+def _parse(path: Path, model: type[M]) -> M:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ExerciseError(f"{path}: file is missing") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ExerciseError(f"{path}: not valid TOML: {exc}") from None
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            where = ".".join(str(p) for p in err["loc"]) or "(top level)"
+            problems.append(f"{path}: {where}: {_message(err)}")
+        raise ExerciseError("\n".join(problems)) from None
+
+
+def _message(err: object) -> str:
+    assert isinstance(err, dict)
+    if err.get("type") == "extra_forbidden":
+        return "unknown field (see docs/authoring.md for the fields a manifest takes)"
+    if err.get("type") == "missing":
+        return "required field is missing"
+    return str(err.get("msg", "invalid"))

@@ -1,0 +1,22 @@
+import pytest
+
+
+@pytest.mark.category("correctness")
+@pytest.mark.weight(2)
+def test_add_negative(candidate):
+    out = candidate.call("solution:add", -5, 3)
+    assert out.ok, f"add raised {out.error}"
+    assert out.value == -2, f"add(-5, 3) returned {out.value!r}"
+
+
+@pytest.mark.category("correctness")
+def test_sum_command(summed):
+    assert summed.exit_code == 0, summed.text("stderr")
+    assert summed.text().strip() == "10"
+
+
+@pytest.mark.category("robustness")
+def test_sum_of_missing_file_fails_cleanly(candidate):
+    r = candidate.run(["python3", "solution.py", "sum", "nope.txt"])
+    assert r.exit_code == 2, f"exit code {r.exit_code}"
+    assert "Traceback" not in r.text("stderr")

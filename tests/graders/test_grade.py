@@ -1,0 +1,191 @@
+"""The grader on a small exercise under tests/: reports, validate, the CLI, candidate mode."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from worksample.graders import (
+    ExerciseError,
+    build_starter_kit,
+    grade,
+    load_exercise,
+    validate_exercise,
+)
+
+HERE = Path(__file__).parent
+MINI = HERE / "exercises" / "mini-add"
+INVALID = HERE / "invalid_exercises"
+WORKSAMPLE = str(Path(sys.executable).with_name("worksample"))
+EXERCISE = load_exercise(MINI)
+
+pytestmark = pytest.mark.docker
+
+
+def test_reference_report_carries_everything_a_reviewer_needs() -> None:
+    report = grade(EXERCISE, MINI / "reference")
+    assert report.status == "graded" and report.score == 100.0
+    assert report.schema_version == 1
+    assert report.exercise.id == "mini-add" and len(report.exercise.content_hash) == 64
+    assert report.image is not None and report.image.tag.startswith("worksample/sandbox-ml:")
+    assert report.image.id.startswith("sha256:")
+    assert report.sandboxed and report.limits.memory_mb == 256
+    assert {c.name: c.weight for c in report.categories} == {"correctness": 75, "robustness": 25}
+    by_id = {t.id: t for t in report.tests}
+    negative = by_id["hidden/test_hidden.py::test_add_negative"]
+    assert negative.weight == 2 and not negative.public and negative.outcome == "passed"
+    assert negative.calls and negative.calls[0].argv == ["solution:add"]
+    public = by_id["starter/tests/test_public.py::test_add_small_numbers"]
+    assert public.public
+    # The session fixture's command is recorded against the test that set it up.
+    summed = by_id["hidden/test_hidden.py::test_sum_command"].calls
+    assert summed[0].argv == ["python3", "solution.py", "sum", "data/numbers.txt"]
+    assert summed[0].stdout.strip() == "10"
+    assert report.resources.calls == 4 and report.resources.peak_memory_bytes
+    assert report.timings.total_s >= report.timings.suite_s > 0
+
+
+def test_scores_are_weighted_shares_of_passed_tests() -> None:
+    report = grade(EXERCISE, MINI / "faulty" / "off-by-one")
+    cats = {c.name: c for c in report.categories}
+    assert cats["correctness"].score == 50.0  # weight 2 of 4 failed
+    assert cats["robustness"].score == 100.0
+    assert report.score == 62.5
+    failed = report.test("hidden/test_hidden.py::test_add_negative")
+    assert failed.outcome == "failed" and "add(-5, 3) returned -1" in failed.message
+
+
+def test_public_only_runs_only_the_public_tests() -> None:
+    report = grade(EXERCISE, MINI / "reference", public_only=True)
+    assert [t.id for t in report.tests] == ["starter/tests/test_public.py::test_add_small_numbers"]
+    assert report.public_only and report.score == 100.0
+
+
+def test_local_backend_grades_and_says_it_is_not_sandboxed() -> None:
+    report = grade(EXERCISE, MINI / "reference", backend="local")
+    assert report.status == "graded" and report.score == 100.0
+    assert not report.sandboxed and report.image is None
+
+
+def test_validate_passes_on_a_sound_exercise() -> None:
+    findings = validate_exercise(EXERCISE)
+    assert [f.check for f in findings] == [
+        "reference scores 100",
+        "reference is graded the same twice",
+        "starter scores at most 20",
+        "faulty/no-cli",
+        "faulty/off-by-one",
+    ]
+    assert all(f.ok for f in findings), findings
+
+
+def test_validate_catches_a_faulty_solution_that_fails_the_wrong_tests(tmp_path: Path) -> None:
+    copy = tmp_path / "mini-add"
+    shutil.copytree(MINI, copy)
+    (copy / "faulty" / "off-by-one" / "expected.toml").write_text(
+        'description = "wrong claim"\nfails = ["hidden/test_hidden.py::test_sum_command"]\n'
+    )
+    findings = {f.check: f for f in validate_exercise(load_exercise(copy))}
+    bad = findings["faulty/off-by-one"]
+    assert not bad.ok
+    assert "should fail but passes: ['hidden/test_hidden.py::test_sum_command']" in bad.detail
+    assert "fails but should pass: ['hidden/test_hidden.py::test_add_negative']" in bad.detail
+
+
+def test_a_hidden_test_without_category_is_an_error(tmp_path: Path) -> None:
+    copy = tmp_path / "mini-add"
+    shutil.copytree(MINI, copy)
+    (copy / "hidden" / "test_extra.py").write_text("def test_untagged(candidate):\n    pass\n")
+    report = grade(load_exercise(copy), MINI / "reference")
+    assert report.status == "error"
+    assert "hidden/test_extra.py::test_untagged: needs exactly one" in report.reason
+
+
+def test_suite_over_its_budget_is_an_error(tmp_path: Path) -> None:
+    copy = tmp_path / "mini-add"
+    shutil.copytree(MINI, copy)
+    manifest = copy / "exercise.toml"
+    manifest.write_text(manifest.read_text().replace("timeout_s = 120", "timeout_s = 1"))
+    (copy / "hidden" / "test_slow.py").write_text(
+        "import time, pytest\n@pytest.mark.category('robustness')\n"
+        "def test_slow():\n    time.sleep(30)\n"
+    )
+    report = grade(load_exercise(copy), MINI / "reference")
+    assert report.status == "error" and "exceeded its budget of 1.0 s" in report.reason
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([WORKSAMPLE, *args], capture_output=True, text=True, check=False)
+
+
+def test_cli_json_prints_one_report_and_exits_zero_whatever_the_score() -> None:
+    out = run_cli("grade", str(MINI), str(MINI / "starter"), "--json")
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout)  # exactly one JSON document
+    assert report["status"] == "graded" and report["score"] == 0.0
+    for test in report["tests"]:
+        assert {"id", "category", "weight", "outcome"} <= test.keys()
+    assert {c["name"] for c in report["categories"]} == {"correctness", "robustness"}
+
+
+def test_cli_exit_codes_for_rejected_and_unknown(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.zip"
+    bad.write_bytes(b"not a zip at all")
+    out = run_cli("grade", str(MINI), str(bad), "--json")
+    assert out.returncode == 2
+    assert json.loads(out.stdout)["status"] == "rejected"
+    out = run_cli("grade", "no-such-exercise", str(bad))
+    assert out.returncode == 2 and "no exercise 'no-such-exercise'" in out.stderr
+
+
+def test_cli_human_output_is_a_table_with_the_score() -> None:
+    out = run_cli("grade", str(MINI), str(MINI / "reference"))
+    assert out.returncode == 0
+    assert "Score 100.0 / 100" in out.stdout and "correctness" in out.stdout
+    assert "passed hidden/test_hidden.py::test_add_negative" in out.stderr  # live progress
+
+
+@pytest.mark.parametrize("backend", ["docker", "local"])
+def test_candidate_runs_public_tests_from_the_kit(tmp_path: Path, backend: str) -> None:
+    zipfile.ZipFile(io.BytesIO(build_starter_kit(EXERCISE))).extractall(tmp_path)
+    kit = tmp_path / "mini-add"
+    pytest_cmd = [sys.executable, "-m", "pytest", "tests", "-p", "no:cacheprovider",
+                  f"--ws-backend={backend}"]  # fmt: skip
+    before = subprocess.run(pytest_cmd, cwd=kit, capture_output=True, text=True, check=False)
+    assert before.returncode == 1 and "NotImplementedError" in before.stdout
+    shutil.copy(MINI / "reference" / "solution.py", kit / "solution.py")
+    after = subprocess.run(pytest_cmd, cwd=kit, capture_output=True, text=True, check=False)
+    assert after.returncode == 0, after.stdout
+    if backend == "local":
+        assert "WITHOUT a sandbox" in after.stdout
+
+
+def test_starter_kit_is_deterministic_and_names_the_track() -> None:
+    kit = build_starter_kit(EXERCISE)
+    assert kit == build_starter_kit(EXERCISE)
+    names = zipfile.ZipFile(io.BytesIO(kit)).namelist()
+    assert "mini-add/worksample.toml" in names and "mini-add/tests/test_public.py" in names
+    assert not any("hidden" in n or "reference" in n or "faulty" in n for n in names)
+
+
+@pytest.mark.parametrize(
+    ("folder", "message"),
+    [
+        ("bad-track", "exercise.toml: track: Input should be 'ml' or 'ai'"),
+        ("unknown-field", "exercise.toml: sandbox.memroy_mb: unknown field"),
+        ("no-categories", "exercise.toml: categories: required field is missing"),
+        ("wrong-id", "id 'something-else' must match the folder name 'wrong-id'"),
+        ("broken-toml", "exercise.toml: not valid TOML"),
+        ("missing-provided", "grading.provided: starter/data/absent.csv is missing"),
+    ],
+)
+def test_invalid_exercises_get_precise_errors(folder: str, message: str) -> None:
+    with pytest.raises(ExerciseError) as info:
+        load_exercise(INVALID / folder)
+    assert message in str(info.value)

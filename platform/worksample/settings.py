@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -35,6 +36,50 @@ class Settings(BaseSettings):
         Path(__file__).resolve().parents[2] / "exercises",
         description="Folder holding one sub-folder per exercise.",
     )
+    env: Literal["development", "production"] = Field(
+        "development", description="`production` refuses default secrets and insecure cookies."
+    )
+    data_dir: Path = Field(
+        Path("var"), description="SQLite database, embedded queue and logs of the default set-up."
+    )
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL; default a SQLite file in the data dir."
+    )
+    redis_url: str | None = Field(
+        None, description="Job queue on Redis (scale-out); default the embedded SQLite queue."
+    )
+    base_url: str = Field(
+        "http://127.0.0.1:8000", description="Public URL, used in invitation emails."
+    )
+    smtp_host: str | None = Field(
+        None, description="SMTP server; without one, mail goes to the outbox."
+    )
+    smtp_port: int = Field(25, description="SMTP port.")
+    smtp_username: str | None = Field(None, description="SMTP user, if the server wants one.")
+    smtp_password: SecretStr | None = Field(None, description="SMTP password.")
+    smtp_starttls: bool = Field(False, description="Upgrade the SMTP connection with STARTTLS.")
+    mail_from: str = Field("worksample@localhost", description="Sender of every email.")
+    cookie_secure: bool | None = Field(
+        None, description="Force the Secure cookie flag; default: on behind HTTPS."
+    )
+    max_upload_mb: int = Field(50, ge=1, le=1024, description="Largest accepted upload.")
+    grading_lease_s: int = Field(
+        120, ge=10, description="Lease of a grading run, renewed while it runs."
+    )
+    grading_max_attempts: int = Field(
+        3, ge=1, le=20, description="Tries of a run that fails for infrastructure reasons."
+    )
+    grading_backend: Literal["docker", "local"] = Field(
+        "docker", description="Where workers run candidate code; `local` is NOT a sandbox."
+    )
+    embedded_worker: bool = Field(True, description="`serve` grades in-process (default set-up).")
+    demo_admin_password: SecretStr | None = Field(
+        None, description="Password of the demo admin; printed once when generated."
+    )
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir.resolve() / 'worksample.db'}"
 
 
 @lru_cache

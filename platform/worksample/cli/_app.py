@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import typer
-from worksample.cli import _doctor, _exercises, _grade, _images
+from worksample.cli import _doctor, _exercises, _grade, _images, _serve
 
 app = typer.Typer(
     name="worksample",
@@ -15,6 +15,8 @@ app.add_typer(_images.app, name="images")
 app.add_typer(_exercises.app, name="exercises")
 app.command("doctor")(_doctor.doctor)
 app.command("grade")(_grade.grade_command)
+app.command("serve")(_serve.serve)
+app.command("worker")(_serve.worker)
 
 
 def main() -> None:

@@ -1,0 +1,82 @@
+"""`worksample serve` and `worksample worker`."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+from rich.console import Console
+from sqlmodel import Session
+from worksample.settings import Settings, get_settings
+
+console = Console(emoji=False, soft_wrap=True)
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    data_dir: Annotated[
+        Path | None, typer.Option(help="Data folder (default ./var or WORKSAMPLE_DATA_DIR).")
+    ] = None,
+    demo: Annotated[bool, typer.Option(help="Seed the demo organisation on first start.")] = True,
+) -> None:
+    """Migrate, seed the demo, start the web app with an embedded grading worker."""
+    from worksample.web.app import create_app
+    from worksample.web.services.demo import ADMIN_EMAIL, REVIEWER_EMAIL, seed_demo
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    updates: dict[str, object] = {}
+    if data_dir is not None:
+        updates["data_dir"] = data_dir
+    if "base_url" not in get_settings().model_fields_set:
+        updates["base_url"] = f"http://{host}:{port}"
+    settings = get_settings().model_copy(update=updates)
+    _refuse_unsafe(settings)
+    app = create_app(settings)
+    if demo:
+        with Session(app.state.engine) as session:
+            seeded = seed_demo(session, settings=settings)
+        if seeded.admin_password:
+            console.print("[bold]Demo organisation created.[/bold] Sign in as:")
+            console.print(
+                f"  admin     {ADMIN_EMAIL}  password {seeded.admin_password}", markup=False
+            )
+            console.print(f"  reviewer  {REVIEWER_EMAIL}  (same password)", markup=False)
+            console.print("  This password is shown once. Candidate links are in the outbox.")
+            for link in seeded.candidate_links:
+                console.print(f"  candidate link: {link}", markup=False)
+    console.print(f"[bold green]worksample is running at {settings.base_url}[/bold green]")
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+def worker(
+    workers: Annotated[int, typer.Option(help="Gradings at once in this process.")] = 1,
+) -> None:
+    """A grading worker for a scale-out set-up (WORKSAMPLE_REDIS_URL and DATABASE_URL)."""
+    from worksample.web.db import make_engine, migrate
+    from worksample.web.queue import make_queue
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    settings = get_settings()
+    if not settings.redis_url:
+        console.print(
+            "[yellow]no WORKSAMPLE_REDIS_URL: consuming the embedded SQLite queue "
+            f"in {settings.data_dir}[/yellow]"
+        )
+    migrate(settings.effective_database_url)
+    queue = make_queue(settings, make_engine(settings.effective_database_url))
+    queue.recover_now()
+    queue.consumer(workers=workers).run()
+
+
+def _refuse_unsafe(settings: Settings) -> None:
+    if settings.env == "production":
+        if settings.cookie_secure is False:
+            raise typer.BadParameter("WORKSAMPLE_COOKIE_SECURE=false is refused in production")
+        if settings.demo_admin_password is not None:
+            raise typer.BadParameter("a fixed demo password is refused in production")
+        if settings.grading_backend == "local":
+            raise typer.BadParameter("WORKSAMPLE_GRADING_BACKEND=local is refused in production")

@@ -1,0 +1,1 @@
+"""The web platform: FastAPI, Jinja2 + htmx, SQLModel."""

@@ -1,0 +1,91 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import js_lib_htmx
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from worksample.settings import Settings
+from worksample.web.db import make_engine, migrate
+from worksample.web.deps import LoginRequired
+from worksample.web.middleware import SecurityHeaders
+from worksample.web.queue import make_queue
+from worksample.web.rendering import render
+from worksample.web.routes import auth, candidate, staff
+from worksample.web.services.errors import Forbidden, Invalid, NotFound
+
+log = logging.getLogger("worksample.web")
+HTMX_DIR = Path(js_lib_htmx.__file__).with_name("static") / "htmx"
+
+
+def create_app(settings: Settings, *, start_worker: bool | None = None) -> FastAPI:
+    engine = make_engine(settings.effective_database_url)
+    queue = make_queue(settings, engine)
+    embedded = settings.embedded_worker if start_worker is None else start_worker
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        consumer = None
+        if embedded:
+            consumer = queue.consumer(workers=1)
+            consumer.start()
+            queue.recover_now()
+        try:
+            yield
+        finally:
+            if consumer is not None:
+                consumer.stop(graceful=True)
+            engine.dispose()
+
+    migrate(settings.effective_database_url)
+    app = FastAPI(title="worksample", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.queue = queue
+    app.add_middleware(SecurityHeaders)
+    app.mount("/static/vendor", StaticFiles(directory=HTMX_DIR), name="vendor")
+    app.mount("/static", StaticFiles(directory=Path(__file__).with_name("static")), name="static")
+    app.include_router(auth.router)
+    app.include_router(staff.router)
+    app.include_router(candidate.router)
+
+    @app.exception_handler(LoginRequired)
+    async def _login(request: Request, exc: LoginRequired) -> Response:
+        if request.headers.get("hx-request") == "true":
+            return Response(status_code=401, headers={"HX-Redirect": "/login"})
+        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+
+    @app.exception_handler(HTTPException)
+    async def _http(request: Request, exc: HTTPException) -> HTMLResponse:
+        return render(
+            request,
+            "error.html",
+            {"status": exc.status_code, "message": exc.detail},
+            status_code=exc.status_code,
+        )
+
+    @app.exception_handler(NotFound)
+    async def _not_found(request: Request, exc: NotFound) -> HTMLResponse:
+        return render(
+            request, "error.html", {"status": 404, "message": "No such page here."}, status_code=404
+        )
+
+    @app.exception_handler(Forbidden)
+    async def _forbidden(request: Request, exc: Forbidden) -> HTMLResponse:
+        return render(request, "error.html", {"status": 403, "message": str(exc)}, status_code=403)
+
+    @app.exception_handler(Invalid)
+    async def _invalid(request: Request, exc: Invalid) -> HTMLResponse:
+        return render(request, "error.html", {"status": 400, "message": str(exc)}, status_code=400)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app

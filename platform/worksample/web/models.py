@@ -1,0 +1,175 @@
+"""The tables. Every staff-owned row carries `org_id`; services scope by it.
+
+Schema changes go through Alembic (`migrations/versions`); a test compares the
+migrated schema with these models.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from sqlalchemy import Column, Index, LargeBinary, text
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Role(StrEnum):
+    admin = "admin"
+    hiring_manager = "hiring_manager"
+    reviewer = "reviewer"
+
+
+class RunStatus(StrEnum):
+    queued = "queued"
+    running = "running"
+    graded = "graded"
+    rejected = "rejected"
+    error = "error"
+
+
+class SubmissionKind(StrEnum):
+    practice = "practice"
+    final = "final"
+
+
+class Organisation(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class User(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="organisation.id", index=True)
+    email: str = Field(max_length=320, unique=True, index=True)
+    name: str = Field(max_length=200)
+    role: Role
+    password_hash: str
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class WebSession(SQLModel, table=True):
+    """A server-side session: staff (user_id) or candidate (invitation_id)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    csrf_token: str = Field(max_length=64)
+    user_id: int | None = Field(default=None, foreign_key="user.id", index=True)
+    invitation_id: int | None = Field(default=None, foreign_key="invitation.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    revoked: bool = False
+
+
+class LoginAttempt(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=400, index=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    succeeded: bool
+
+
+class Position(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="organisation.id", index=True)
+    title: str = Field(max_length=200)
+    level: str = Field(max_length=50)
+    track: str = Field(max_length=10)
+    exercise_id: str = Field(max_length=64)
+    window_days: int
+    practice_runs: int
+    show_score: bool
+    archived: bool = False
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Invitation(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="organisation.id", index=True)
+    position_id: int = Field(foreign_key="position.id", index=True)
+    candidate_email: str = Field(max_length=320)
+    candidate_name: str = Field(max_length=200)
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    deadline_at: datetime
+    started_at: datetime | None = None
+    revoked_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Blob(SQLModel, table=True):
+    """Archives and reports, in the database so every worker reaches them."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    sha256: str = Field(max_length=64, index=True)
+    size: int
+    media_type: str = Field(max_length=100)
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Submission(SQLModel, table=True):
+    # At most one final submission per invitation, enforced by the database so
+    # that two simultaneous "submit" clicks cannot both land.
+    __table_args__ = (
+        Index(
+            "uq_submission_final",
+            "invitation_id",
+            unique=True,
+            sqlite_where=text("kind = 'final'"),
+            postgresql_where=text("kind = 'final'"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="organisation.id", index=True)
+    invitation_id: int = Field(foreign_key="invitation.id", index=True)
+    kind: SubmissionKind
+    archive_blob_id: int = Field(foreign_key="blob.id")
+    filename: str = Field(max_length=255)
+    sha256: str = Field(max_length=64)
+    size: int
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class GradingRun(SQLModel, table=True):
+    """The truth about a grading: a lost job or a dead worker is found here."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="organisation.id", index=True)
+    submission_id: int = Field(foreign_key="submission.id", index=True)
+    public_only: bool
+    status: RunStatus = Field(default=RunStatus.queued, index=True)
+    attempts: int = 0
+    lease_until: datetime | None = None
+    worker: str | None = Field(default=None, max_length=200)
+    not_before: datetime | None = None
+    score: float | None = None
+    reason: str = ""
+    report_blob_id: int | None = Field(default=None, foreign_key="blob.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    finished_at: datetime | None = None
+
+
+class AuditEvent(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="organisation.id", index=True)
+    actor: str = Field(max_length=320)
+    action: str = Field(max_length=100)
+    target: str = Field(max_length=200)
+    detail: str = ""
+    at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class OutboxMail(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="organisation.id", index=True)
+    to: str = Field(max_length=320)
+    subject: str = Field(max_length=300)
+    body: str
+    status: str = Field(max_length=20)  # "outbox" (no SMTP), "sent", "failed"
+    error: str = ""
+    created_at: datetime = Field(default_factory=utcnow)

@@ -1,0 +1,75 @@
+"""Grading jobs on huey: SQLite in the embedded set-up, Redis for scale-out.
+
+A job only carries a run id; the run's row says what to do. Enqueueing twice
+is harmless (the claim is a conditional update), and a lost job is found again
+by `recover`, run every minute and when a consumer starts.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from dataclasses import dataclass
+
+from huey import Huey, RedisHuey, SqliteHuey, crontab
+from huey.consumer import Consumer
+from sqlalchemy import Engine
+from sqlmodel import Session
+from worksample.settings import Settings
+from worksample.web.services.grading import process_run, recover
+
+log = logging.getLogger("worksample.queue")
+
+
+@dataclass
+class GradingQueue:
+    huey: Huey
+    engine: Engine
+    settings: Settings
+
+    def enqueue(self, run_id: int, delay_s: float = 0) -> None:
+        if delay_s:
+            self._grade.schedule((run_id,), delay=delay_s)
+        else:
+            self._grade(run_id)
+
+    def recover_now(self) -> int:
+        with Session(self.engine) as session:
+            ids = recover(session)
+        for run_id in ids:
+            self.enqueue(run_id)
+        return len(ids)
+
+    def consumer(self, workers: int = 1) -> Consumer:
+        return self.huey.create_consumer(
+            workers=workers, worker_type="thread", periodic=True, check_worker_health=True
+        )
+
+    def __post_init__(self) -> None:
+        worker = f"{socket.gethostname()}:{os.getpid()}"
+
+        @self.huey.task(name="grade_run")
+        def grade_run(run_id: int) -> None:
+            outcome = process_run(self.engine, settings=self.settings, run_id=run_id, worker=worker)
+            log.info("run %s: %s", run_id, outcome.status)
+            if outcome.status == "retry":
+                self.enqueue(run_id, outcome.delay_s)
+
+        @self.huey.periodic_task(crontab(minute="*"), name="recover_runs")
+        def recover_runs() -> None:
+            count = self.recover_now()
+            if count:
+                log.info("recovered %s run(s)", count)
+
+        self._grade = grade_run
+
+
+def make_queue(settings: Settings, engine: Engine) -> GradingQueue:
+    huey: Huey
+    if settings.redis_url:
+        huey = RedisHuey("worksample", url=settings.redis_url)
+    else:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        huey = SqliteHuey("worksample", filename=str(settings.data_dir / "queue.db"))
+    return GradingQueue(huey=huey, engine=engine, settings=settings)

@@ -1,0 +1,39 @@
+"""Templates: one helper picks the page or its partial from `HX-Request`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import nh3
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from markdown_it import MarkdownIt
+
+templates = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
+_markdown = MarkdownIt("commonmark", {"html": False}).enable("table")
+
+
+def render_markdown(text: str) -> str:
+    """Markdown to HTML, then sanitised: raw HTML is off and nh3 keeps only safe tags."""
+    return nh3.clean(_markdown.render(text), link_rel="noopener noreferrer nofollow")
+
+
+templates.env.filters["markdown"] = render_markdown
+
+
+def render(
+    request: Request,
+    page: str,
+    context: dict[str, Any],
+    *,
+    partial: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    web = getattr(request.state, "web_session", None)
+    context = {"csrf_token": web.csrf_token if web else "", **context}
+    name = partial if partial and request.headers.get("hx-request") == "true" else page
+    response = templates.TemplateResponse(request, name, context, status_code=status_code)
+    response.headers["Vary"] = "HX-Request"
+    return response

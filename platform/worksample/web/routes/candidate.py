@@ -1,0 +1,171 @@
+"""Candidates: the invitation link, the brief, the kit, uploads, live status."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
+from fastapi.responses import RedirectResponse, Response
+from worksample.graders import Report, build_starter_kit, find_exercise
+from worksample.web.deps import CsrfChecked, CurrentCandidate, SessionDep, SettingsDep
+from worksample.web.models import GradingRun, Position, Submission, SubmissionKind, utcnow
+from worksample.web.rendering import render
+from worksample.web.routes._cookies import set_session_cookie
+from worksample.web.services import auth, invitations, submissions
+from worksample.web.services.errors import Invalid
+from worksample.web.services.grading import load_report
+
+router = APIRouter()
+
+
+@router.get("/i/{token}")
+def redeem(request: Request, db: SessionDep, settings: SettingsDep, token: str) -> Response:
+    invitation = invitations.redeem(db, token=token)
+    if invitation is None:
+        raise HTTPException(404, "This link is not valid (it may have been revoked or replaced).")
+    established = auth.start_session(db, invitation=invitation)
+    # Redirect to a URL without the token, so it stays out of history and logs.
+    response = RedirectResponse("/c", status_code=303)
+    set_session_cookie(
+        response, request, settings, established.token, int(auth.CANDIDATE_SESSION.total_seconds())
+    )
+    return response
+
+
+def _position(db: SessionDep, invitation: CurrentCandidate) -> Position:
+    position = db.get(Position, invitation.position_id)
+    assert position is not None
+    return position
+
+
+@router.get("/c")
+def home(
+    request: Request, db: SessionDep, settings: SettingsDep, invitation: CurrentCandidate
+) -> Response:
+    return _home(request, db, settings, invitation)
+
+
+def _home(
+    request: Request,
+    db: SessionDep,
+    settings: SettingsDep,
+    invitation: CurrentCandidate,
+    error: str = "",
+    status_code: int = 200,
+) -> Response:
+    position = _position(db, invitation)
+    exercise = find_exercise(settings.exercises_dir, position.exercise_id)
+    return render(
+        request,
+        "candidate/home.html",
+        {
+            "invitation": invitation,
+            "position": position,
+            "exercise": exercise,
+            "brief": (exercise.root / "brief.md").read_text(encoding="utf-8"),
+            "items": submissions.list_for_invitation(db, invitation=invitation),
+            "practice_left": submissions.practice_left(
+                db, invitation=invitation, position=position
+            ),
+            "has_final": submissions.has_final(db, invitation=invitation),
+            "closed": utcnow() > invitation.deadline_at,
+            "error": error,
+            "max_upload_mb": settings.max_upload_mb,
+        },
+        status_code=status_code,
+    )
+
+
+@router.post("/c/start", dependencies=[CsrfChecked])
+def start(db: SessionDep, invitation: CurrentCandidate) -> Response:
+    submissions.start_clock(db, invitation=invitation)
+    return RedirectResponse("/c", status_code=303)
+
+
+@router.get("/c/kit")
+def kit(db: SessionDep, settings: SettingsDep, invitation: CurrentCandidate) -> Response:
+    if invitation.started_at is None:
+        raise HTTPException(409, "Start the clock first.")
+    position = _position(db, invitation)
+    exercise = find_exercise(settings.exercises_dir, position.exercise_id)
+    return Response(
+        build_starter_kit(exercise),
+        media_type="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="{exercise.id}-starter.zip"'},
+    )
+
+
+@router.post("/c/upload", dependencies=[CsrfChecked])
+async def upload(
+    request: Request,
+    db: SessionDep,
+    settings: SettingsDep,
+    invitation: CurrentCandidate,
+    archive: Annotated[UploadFile, File()],
+    kind: Annotated[SubmissionKind, Form()],
+    confirm: Annotated[bool, Form()] = False,
+) -> Response:
+    max_bytes = settings.max_upload_mb << 20
+    data = await archive.read(max_bytes + 1)
+    try:
+        run = submissions.accept_upload(
+            db,
+            invitation=invitation,
+            position=_position(db, invitation),
+            filename=archive.filename or "",
+            data=data,
+            kind=kind,
+            confirmed=confirm,
+            max_bytes=max_bytes,
+        )
+    except Invalid as exc:
+        return _home(request, db, settings, invitation, error=str(exc), status_code=400)
+    request.app.state.queue.enqueue(run.id)
+    return RedirectResponse(f"/c/runs/{run.id}", status_code=303)
+
+
+@router.get("/c/runs/{run_id}")
+def run_page(
+    request: Request, db: SessionDep, invitation: CurrentCandidate, run_id: int
+) -> Response:
+    run, submission = _own_run(db, invitation, run_id)
+    position = _position(db, invitation)
+    report = load_report(db, run)
+    return render(
+        request,
+        "candidate/run.html",
+        {
+            "invitation": invitation,
+            "position": position,
+            "run": run,
+            "submission": submission,
+            "public_tests": _public_tests(report),
+            "score": report.score if (report and position.show_score) else None,
+        },
+        partial="candidate/_status.html",
+    )
+
+
+def _own_run(
+    db: SessionDep, invitation: CurrentCandidate, run_id: int
+) -> tuple[GradingRun, Submission]:
+    run = db.get(GradingRun, run_id)
+    submission = db.get(Submission, run.submission_id) if run else None
+    if run is None or submission is None or submission.invitation_id != invitation.id:
+        raise HTTPException(404, "No such submission.")
+    return run, submission
+
+
+def _public_tests(report: Report | None) -> list[dict[str, str]]:
+    """Only tests the exercise marks public; hidden names and messages never leave."""
+    if report is None:
+        return []
+    return [
+        {
+            "name": t.name,
+            "outcome": t.outcome,
+            "message": t.message.splitlines()[0] if t.message else "",
+        }
+        for t in report.tests
+        if t.public
+    ]

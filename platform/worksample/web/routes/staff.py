@@ -1,0 +1,227 @@
+"""Hiring teams and reviewers: positions, invitations, submissions, reports."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
+from worksample.graders import list_exercise_dirs, load_exercise
+from worksample.web.deps import CsrfChecked, CurrentUser, SessionDep, SettingsDep
+from worksample.web.models import Role
+from worksample.web.rendering import render
+from worksample.web.services import audit, grading, invitations, mail, positions, reviews
+from worksample.web.services.errors import Forbidden, Invalid
+
+router = APIRouter()
+
+
+def _exercises(settings: SettingsDep) -> list[tuple[str, str, str]]:
+    found: list[tuple[str, str, str]] = []
+    for path in list_exercise_dirs(settings.exercises_dir):
+        ex = load_exercise(path)
+        found.append((ex.id, ex.manifest.track, ex.manifest.title))
+    return found
+
+
+@router.get("/positions")
+def positions_page(
+    request: Request, db: SessionDep, user: CurrentUser, settings: SettingsDep
+) -> Response:
+    return render(
+        request,
+        "positions/list.html",
+        {
+            "user": user,
+            "positions": positions.list_positions(db, user=user),
+            "exercises": _exercises(settings),
+            "form": {},
+        },
+    )
+
+
+@router.post("/positions", dependencies=[CsrfChecked])
+def create_position(
+    request: Request,
+    db: SessionDep,
+    user: CurrentUser,
+    settings: SettingsDep,
+    title: Annotated[str, Form()],
+    level: Annotated[str, Form()],
+    exercise_id: Annotated[str, Form()],
+    window_days: Annotated[str, Form()],
+    practice_runs: Annotated[str, Form()],
+    show_score: Annotated[bool, Form()] = False,
+) -> Response:
+    form = {
+        "title": title,
+        "level": level,
+        "exercise_id": exercise_id,
+        "window_days": window_days,
+        "practice_runs": practice_runs,
+        "show_score": show_score,
+    }
+    try:
+        data = positions.PositionCreate.model_validate(form)
+        position = positions.create_position(
+            db, user=user, data=data, exercises_dir=settings.exercises_dir
+        )
+    except (ValidationError, Invalid) as exc:
+        errors = _errors(exc)
+        return render(
+            request,
+            "positions/list.html",
+            {
+                "user": user,
+                "positions": positions.list_positions(db, user=user),
+                "exercises": _exercises(settings),
+                "form": form,
+                "errors": errors,
+            },
+            status_code=400,
+        )
+    return RedirectResponse(f"/positions/{position.id}", status_code=303)
+
+
+@router.get("/positions/{position_id}")
+def position_page(
+    request: Request, db: SessionDep, user: CurrentUser, position_id: int
+) -> Response:
+    position = positions.get_position(db, user=user, position_id=position_id)
+    return render(
+        request,
+        "positions/detail.html",
+        {
+            "user": user,
+            "position": position,
+            "rows": positions.pipeline(db, position=position),
+            "form": {},
+        },
+        partial="positions/_pipeline.html",
+    )
+
+
+@router.post("/positions/{position_id}/invitations", dependencies=[CsrfChecked])
+def invite(
+    request: Request,
+    db: SessionDep,
+    user: CurrentUser,
+    settings: SettingsDep,
+    position_id: int,
+    candidate_email: Annotated[str, Form()],
+    candidate_name: Annotated[str, Form()],
+) -> Response:
+    position = positions.get_position(db, user=user, position_id=position_id)
+    form = {"candidate_email": candidate_email, "candidate_name": candidate_name}
+    try:
+        data = invitations.InvitationCreate.model_validate(form)
+        invitations.invite(db, user=user, position=position, data=data, settings=settings)
+    except (ValidationError, Invalid) as exc:
+        return render(
+            request,
+            "positions/detail.html",
+            {
+                "user": user,
+                "position": position,
+                "form": form,
+                "errors": _errors(exc),
+                "rows": positions.pipeline(db, position=position),
+            },
+            status_code=400,
+        )
+    return RedirectResponse(f"/positions/{position_id}", status_code=303)
+
+
+@router.post("/invitations/{invitation_id}/{action}", dependencies=[CsrfChecked])
+def invitation_action(
+    request: Request,
+    db: SessionDep,
+    user: CurrentUser,
+    settings: SettingsDep,
+    invitation_id: int,
+    action: str,
+    days: Annotated[int, Form()] = 7,
+) -> Response:
+    invitation = invitations.get_invitation(db, user=user, invitation_id=invitation_id)
+    if action == "resend":
+        invitations.resend(db, user=user, invitation=invitation, settings=settings)
+    elif action == "revoke":
+        invitations.revoke(db, user=user, invitation=invitation)
+    elif action == "extend":
+        invitations.extend(db, user=user, invitation=invitation, days=days)
+    else:
+        raise Invalid(f"unknown action {action!r}")
+    position = positions.get_position(db, user=user, position_id=invitation.position_id)
+    if request.headers.get("hx-request") == "true":
+        return render(
+            request,
+            "positions/_pipeline.html",
+            {
+                "user": user,
+                "position": position,
+                "rows": positions.pipeline(db, position=position),
+            },
+        )
+    return RedirectResponse(f"/positions/{position.id}", status_code=303)
+
+
+@router.get("/positions/{position_id}/submissions")
+def submissions_page(
+    request: Request, db: SessionDep, user: CurrentUser, position_id: int
+) -> Response:
+    position = positions.get_position(db, user=user, position_id=position_id)
+    return render(
+        request,
+        "reviews/submissions.html",
+        {
+            "user": user,
+            "position": position,
+            "rows": reviews.submissions_for_position(db, position=position),
+        },
+    )
+
+
+@router.get("/runs/{run_id}")
+def report_page(request: Request, db: SessionDep, user: CurrentUser, run_id: int) -> Response:
+    view = reviews.report_for_staff(db, user=user, run_id=run_id)
+    return render(request, "reviews/report.html", {"user": user, "view": view})
+
+
+@router.post("/runs/{run_id}/retry", dependencies=[CsrfChecked])
+def retry(request: Request, db: SessionDep, user: CurrentUser, run_id: int) -> Response:
+    positions.require_manager(user)
+    run = grading.retry_run(db, user=user, run_id=run_id)
+    request.app.state.queue.enqueue(run.id)
+    return RedirectResponse(f"/runs/{run_id}", status_code=303)
+
+
+@router.get("/outbox")
+def outbox_page(request: Request, db: SessionDep, user: CurrentUser) -> Response:
+    _admin(user)
+    return render(
+        request,
+        "admin/outbox.html",
+        {"user": user, "mails": mail.list_outbox(db, org_id=user.org_id)},
+    )
+
+
+@router.get("/audit")
+def audit_page(request: Request, db: SessionDep, user: CurrentUser) -> Response:
+    _admin(user)
+    return render(
+        request,
+        "admin/audit.html",
+        {"user": user, "events": audit.list_events(db, org_id=user.org_id)},
+    )
+
+
+def _admin(user: CurrentUser) -> None:
+    if user.role != Role.admin:
+        raise Forbidden("only admins may see this page")
+
+
+def _errors(exc: Exception) -> list[str]:
+    if isinstance(exc, ValidationError):
+        return [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
+    return [str(exc)]

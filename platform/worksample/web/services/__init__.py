@@ -1,0 +1,1 @@
+"""Services: the web app's logic. Routes parse, call one service, render."""

@@ -1,0 +1,149 @@
+"""Invitations: a candidate's magic link (128-bit, stored hashed), deadline, revocation."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from pydantic import BaseModel, EmailStr, Field
+from sqlmodel import Session, select
+from worksample.settings import Settings
+from worksample.web.models import Invitation, Position, User, utcnow
+from worksample.web.security import new_token, token_hash
+from worksample.web.services import audit
+from worksample.web.services.auth import revoke_invitation_sessions
+from worksample.web.services.errors import Invalid, NotFound
+from worksample.web.services.mail import send_mail
+from worksample.web.services.positions import require_manager
+
+
+class InvitationCreate(BaseModel):
+    candidate_email: EmailStr
+    candidate_name: str = Field(min_length=1, max_length=200)
+
+
+def invite(
+    session: Session,
+    *,
+    user: User,
+    position: Position,
+    data: InvitationCreate,
+    settings: Settings,
+) -> tuple[Invitation, str]:
+    require_manager(user)
+    token = new_token()
+    invitation = Invitation(
+        org_id=user.org_id,
+        position_id=position.id or 0,
+        candidate_email=str(data.candidate_email).lower(),
+        candidate_name=data.candidate_name.strip(),
+        token_hash=token_hash(token),
+        deadline_at=utcnow() + timedelta(days=position.window_days),
+    )
+    session.add(invitation)
+    session.flush()
+    _mail_link(session, settings=settings, position=position, invitation=invitation, token=token)
+    audit.record(
+        session,
+        org_id=user.org_id,
+        actor=user.email,
+        action="invitation.create",
+        target=f"invitation:{invitation.id}",
+        detail=invitation.candidate_email,
+    )
+    session.commit()
+    session.refresh(invitation)
+    return invitation, token
+
+
+def get_invitation(session: Session, *, user: User, invitation_id: int) -> Invitation:
+    invitation = session.get(Invitation, invitation_id)
+    if invitation is None or invitation.org_id != user.org_id:
+        raise NotFound
+    return invitation
+
+
+def resend(session: Session, *, user: User, invitation: Invitation, settings: Settings) -> str:
+    """A new link (only the hash of the old one is kept, so it cannot be re-sent)."""
+    require_manager(user)
+    if invitation.revoked_at:
+        raise Invalid("this invitation is revoked")
+    token = new_token()
+    invitation.token_hash = token_hash(token)
+    session.add(invitation)
+    position = session.get(Position, invitation.position_id)
+    assert position is not None
+    _mail_link(session, settings=settings, position=position, invitation=invitation, token=token)
+    audit.record(
+        session,
+        org_id=user.org_id,
+        actor=user.email,
+        action="invitation.resend",
+        target=f"invitation:{invitation.id}",
+    )
+    session.commit()
+    return token
+
+
+def revoke(session: Session, *, user: User, invitation: Invitation) -> None:
+    require_manager(user)
+    if invitation.revoked_at is None:
+        invitation.revoked_at = utcnow()
+        session.add(invitation)
+        revoke_invitation_sessions(session, invitation.id or 0)
+        audit.record(
+            session,
+            org_id=user.org_id,
+            actor=user.email,
+            action="invitation.revoke",
+            target=f"invitation:{invitation.id}",
+        )
+        session.commit()
+
+
+def extend(session: Session, *, user: User, invitation: Invitation, days: int) -> None:
+    require_manager(user)
+    if not 1 <= days <= 60:
+        raise Invalid("extend by 1 to 60 days")
+    base = max(invitation.deadline_at, utcnow())
+    invitation.deadline_at = base + timedelta(days=days)
+    session.add(invitation)
+    audit.record(
+        session,
+        org_id=user.org_id,
+        actor=user.email,
+        action="invitation.extend",
+        target=f"invitation:{invitation.id}",
+        detail=f"+{days} days",
+    )
+    session.commit()
+
+
+def redeem(session: Session, *, token: str) -> Invitation | None:
+    """The invitation a link's token opens, if it is still valid."""
+    invitation = session.exec(
+        select(Invitation).where(Invitation.token_hash == token_hash(token))
+    ).first()
+    if invitation is None or invitation.revoked_at is not None:
+        return None
+    return invitation
+
+
+def _mail_link(
+    session: Session, *, settings: Settings, position: Position, invitation: Invitation, token: str
+) -> None:
+    link = f"{settings.base_url.rstrip('/')}/i/{token}"
+    body = (
+        f"Hello {invitation.candidate_name},\n\n"
+        f"You are invited to a take-home exercise for the position {position.title} "
+        f"({position.level}).\n\nOpen your personal link to read the brief and start:\n{link}\n\n"
+        f"Deadline: {invitation.deadline_at:%Y-%m-%d %H:%M} UTC. "
+        "The link is personal; do not share it.\n"
+    )
+    send_mail(
+        session,
+        settings=settings,
+        org_id=invitation.org_id,
+        to=invitation.candidate_email,
+        subject=f"Your exercise for {position.title}",
+        body=body,
+    )

@@ -1,0 +1,126 @@
+"""Positions: a role's title, level, track and exercise, and its pipeline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import BaseModel, Field, field_validator
+from sqlmodel import Session, col, select
+from worksample.graders import ExerciseError, find_exercise
+from worksample.web.models import (
+    GradingRun,
+    Invitation,
+    Position,
+    Role,
+    Submission,
+    SubmissionKind,
+    User,
+)
+from worksample.web.services import audit
+from worksample.web.services.errors import Forbidden, Invalid, NotFound
+
+MANAGERS = (Role.admin, Role.hiring_manager)
+
+
+class PositionCreate(BaseModel):
+    title: str = Field(min_length=2, max_length=200)
+    level: str = Field(min_length=1, max_length=50)
+    exercise_id: str = Field(min_length=1, max_length=64)
+    window_days: int = Field(ge=1, le=60)
+    practice_runs: int = Field(ge=0, le=20)
+    show_score: bool = False
+
+    @field_validator("title", "level")
+    @classmethod
+    def _strip(cls, value: str) -> str:
+        return value.strip()
+
+
+@dataclass(frozen=True)
+class PipelineRow:
+    invitation: Invitation
+    state: str
+    final: Submission | None
+    run: GradingRun | None
+    practice_used: int
+
+
+def require_manager(user: User) -> None:
+    if user.role not in MANAGERS:
+        raise Forbidden("only admins and hiring managers may do this")
+
+
+def create_position(
+    session: Session, *, user: User, data: PositionCreate, exercises_dir: Path
+) -> Position:
+    require_manager(user)
+    try:
+        exercise = find_exercise(exercises_dir, data.exercise_id)
+    except ExerciseError as exc:
+        raise Invalid(f"unknown exercise {data.exercise_id!r}") from exc
+    position = Position(
+        org_id=user.org_id,
+        title=data.title,
+        level=data.level,
+        track=exercise.manifest.track,
+        exercise_id=exercise.id,
+        window_days=data.window_days,
+        practice_runs=data.practice_runs,
+        show_score=data.show_score,
+    )
+    session.add(position)
+    session.flush()
+    audit.record(
+        session,
+        org_id=user.org_id,
+        actor=user.email,
+        action="position.create",
+        target=f"position:{position.id}",
+        detail=position.title,
+    )
+    session.commit()
+    session.refresh(position)
+    return position
+
+
+def list_positions(session: Session, *, user: User) -> list[Position]:
+    query = select(Position).where(Position.org_id == user.org_id).order_by(col(Position.id).desc())
+    return list(session.exec(query))
+
+
+def get_position(session: Session, *, user: User, position_id: int) -> Position:
+    position = session.get(Position, position_id)
+    if position is None or position.org_id != user.org_id:
+        raise NotFound
+    return position
+
+
+def pipeline(session: Session, *, position: Position) -> list[PipelineRow]:
+    rows = []
+    invitations = session.exec(
+        select(Invitation)
+        .where(Invitation.position_id == position.id)
+        .order_by(col(Invitation.id).desc())
+    )
+    for inv in invitations:
+        subs = list(session.exec(select(Submission).where(Submission.invitation_id == inv.id)))
+        final = next((s for s in subs if s.kind == SubmissionKind.final), None)
+        run = None
+        if final is not None:
+            run = session.exec(
+                select(GradingRun)
+                .where(GradingRun.submission_id == final.id)
+                .order_by(col(GradingRun.id).desc())
+            ).first()
+        if inv.revoked_at:
+            state = "revoked"
+        elif final is not None:
+            state = run.status.value if run else "submitted"
+        elif inv.started_at:
+            state = "started"
+        else:
+            state = "invited"
+        practice = sum(1 for s in subs if s.kind == SubmissionKind.practice)
+        rows.append(PipelineRow(inv, state, final, run, practice))
+    return rows

@@ -1,0 +1,138 @@
+"""A candidate's side: the clock, uploads (practice and final), what they may see."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+from worksample.graders import SubmissionRejected, read_zip
+from worksample.web.models import (
+    Blob,
+    GradingRun,
+    Invitation,
+    Position,
+    Submission,
+    SubmissionKind,
+    utcnow,
+)
+from worksample.web.services.errors import Invalid
+
+
+@dataclass(frozen=True)
+class SubmissionView:
+    submission: Submission
+    run: GradingRun | None
+
+
+def start_clock(session: Session, *, invitation: Invitation) -> None:
+    if invitation.started_at is None:
+        invitation.started_at = utcnow()
+        session.add(invitation)
+        session.commit()
+
+
+def list_for_invitation(session: Session, *, invitation: Invitation) -> list[SubmissionView]:
+    subs = session.exec(
+        select(Submission)
+        .where(Submission.invitation_id == invitation.id)
+        .order_by(col(Submission.id).desc())
+    )
+    return [SubmissionView(s, latest_run(session, s.id or 0)) for s in subs]
+
+
+def latest_run(session: Session, submission_id: int) -> GradingRun | None:
+    return session.exec(
+        select(GradingRun)
+        .where(GradingRun.submission_id == submission_id)
+        .order_by(col(GradingRun.id).desc())
+    ).first()
+
+
+def practice_left(session: Session, *, invitation: Invitation, position: Position) -> int:
+    used = len(
+        list(
+            session.exec(
+                select(Submission.id).where(
+                    Submission.invitation_id == invitation.id,
+                    Submission.kind == SubmissionKind.practice,
+                )
+            )
+        )
+    )
+    return max(0, position.practice_runs - used)
+
+
+def has_final(session: Session, *, invitation: Invitation) -> bool:
+    return (
+        session.exec(
+            select(Submission.id).where(
+                Submission.invitation_id == invitation.id, Submission.kind == SubmissionKind.final
+            )
+        ).first()
+        is not None
+    )
+
+
+def accept_upload(
+    session: Session,
+    *,
+    invitation: Invitation,
+    position: Position,
+    filename: str,
+    data: bytes,
+    kind: SubmissionKind,
+    confirmed: bool,
+    max_bytes: int,
+) -> GradingRun:
+    """Validate and store an upload with its grading run, all or nothing."""
+    if invitation.revoked_at is not None:
+        raise Invalid("this invitation has been revoked")
+    if utcnow() > invitation.deadline_at:
+        raise Invalid("the deadline has passed; uploads are closed")
+    if invitation.started_at is None:
+        raise Invalid("start the clock before uploading")
+    if kind == SubmissionKind.final:
+        if not confirmed:
+            raise Invalid("tick the confirmation box to submit your final version")
+        if has_final(session, invitation=invitation):
+            raise Invalid("you have already submitted your final version")
+    elif practice_left(session, invitation=invitation, position=position) <= 0:
+        raise Invalid("no practice runs left")
+    if not data:
+        raise Invalid("the upload is empty: choose a .zip file")
+    if len(data) > max_bytes:
+        raise Invalid(f"the upload is larger than {max_bytes // (1 << 20)} MiB")
+    try:
+        read_zip(data)  # the same intake the grader uses; nothing is stored if it refuses
+    except SubmissionRejected as exc:
+        raise Invalid(str(exc)) from exc
+    digest = hashlib.sha256(data).hexdigest()
+    blob = Blob(sha256=digest, size=len(data), media_type="application/zip", data=data)
+    session.add(blob)
+    session.flush()
+    submission = Submission(
+        org_id=invitation.org_id,
+        invitation_id=invitation.id or 0,
+        kind=kind,
+        archive_blob_id=blob.id or 0,
+        filename=(filename or "submission.zip")[-255:],
+        sha256=digest,
+        size=len(data),
+    )
+    session.add(submission)
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        session.rollback()
+        raise Invalid("you have already submitted your final version") from exc
+    run = GradingRun(
+        org_id=invitation.org_id,
+        submission_id=submission.id or 0,
+        public_only=kind == SubmissionKind.practice,
+    )
+    session.add(run)
+    session.commit()
+    session.refresh(run)
+    return run

@@ -41,7 +41,7 @@ def test_every_fixture_marker_and_candidate_method_is_documented() -> None:
 
     fixtures = [n for n, obj in vars(plugin).items() if hasattr(obj, "_fixture_function_marker")
                 or type(obj).__name__ == "FixtureFunctionDefinition"]  # fmt: skip
-    assert set(fixtures) == {"candidate", "exercise"}
+    assert set(fixtures) == {"candidate", "exercise", "mock_llm", "ws_llm_endpoints"}
     for name in fixtures:
         assert f"`{name}`" in AUTHORING, name
     markers = re.findall(r'addinivalue_line\("markers", "(\w+)', inspect.getsource(plugin))
@@ -59,9 +59,14 @@ def test_every_setting_is_documented() -> None:
 
 
 def test_every_cli_command_is_documented() -> None:
-    commands = [c.name for c in app.registered_commands]
+    def name(command: object) -> str:
+        explicit = getattr(command, "name", None)
+        return explicit or command.callback.__name__.replace("_", "-")
+
+    commands = [name(c) for c in app.registered_commands]
     for group in app.registered_groups:
         sub = group.typer_instance
-        commands += [f"{group.name} {c.name}" for c in sub.registered_commands]
+        assert sub is not None
+        commands += [f"{group.name} {name(c)}" for c in sub.registered_commands]
     for command in commands:
         assert f"worksample {command}" in README, command

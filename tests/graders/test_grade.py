@@ -189,3 +189,24 @@ def test_invalid_exercises_get_precise_errors(folder: str, message: str) -> None
     with pytest.raises(ExerciseError) as info:
         load_exercise(INVALID / folder)
     assert message in str(info.value)
+
+
+def test_missing_image_is_an_infrastructure_error_not_a_score(tmp_path: Path) -> None:
+    """A sandbox that cannot start voids the grading: status error, never a 0."""
+    from worksample.graders._grade import _run_suite
+    from worksample.graders._report import ImageRef
+
+    (tmp_path / "submission").mkdir()
+    (tmp_path / "submission" / "solution.py").write_text("def add(a, b):\n    return a + b\n")
+    outcome = _run_suite(
+        EXERCISE,
+        tmp_path / "submission",
+        tmp_path,
+        ImageRef(tag="worksample/sandbox-ml:does-not-exist", id="sha256:0"),
+        "docker",
+        False,
+        None,
+    )
+    assert isinstance(outcome, str)
+    assert outcome.startswith("infrastructure failure during grading:")
+    assert "could not start" in outcome

@@ -33,7 +33,7 @@ from worksample.graders._report import (
     Timings,
 )
 from worksample.graders._scoring import score_categories
-from worksample.sandboxes import EngineUnavailable, connect_engine, find_image
+from worksample.sandboxes import MOCKLLM, EngineUnavailable, connect_engine, find_image
 
 PYTEST_INI = """\
 [pytest]
@@ -97,6 +97,12 @@ def grade(
             return Report(
                 status="error",
                 reason=f"no {track} image: run `worksample images build --track {track}`",
+                **base,
+            )
+        if exercise.manifest.track == "ai" and find_image(connect_engine(), MOCKLLM) is None:
+            return Report(
+                status="error",
+                reason="no mock LLM image: run `worksample images build --track mockllm`",
                 **base,
             )
         image = ImageRef(tag=info.tag, id=info.id)
@@ -200,6 +206,9 @@ def _run_suite(
         data: dict[str, Any] = json.loads(results.read_text())
     except (OSError, ValueError):
         return f"the hidden suite wrote no results (pytest exit {proc.returncode}):\n{tail}"
+    if data.get("infra_errors"):
+        first = data["infra_errors"][:3]
+        return "infrastructure failure during grading: " + "; ".join(first)
     # Cross-check the plugin's results with pytest's own exit status.
     tests = data.get("tests", [])
     any_failed = any(t["outcome"] in ("failed", "error") for t in tests)

@@ -20,7 +20,7 @@ import time
 import tomllib
 from collections.abc import Generator, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from worksample.graders._candidate import SUBMISSION_DIR, CallLog, Candidate
@@ -28,21 +28,32 @@ from worksample.graders._exercise import Exercise, load_exercise
 from worksample.graders._kit import KIT_FILE
 from worksample.graders._report import MESSAGE_CAP
 from worksample.sandboxes import (
+    MOCKLLM,
     UNSANDBOXED_WARNING,
     DockerBackend,
     EngineUnavailable,
     Limits,
+    LLMEndpoints,
     LocalBackend,
+    LocalMockLLM,
+    MockLLMService,
     SandboxBackend,
+    SandboxUnavailable,
     connect_engine,
     find_image,
 )
+
+if TYPE_CHECKING:
+    from worksample.mockllm import MockLLMAdmin
 
 PUBLIC_TESTS = "starter/tests/"
 _SKIP_IN_KIT = {".git", ".venv", "venv", "__pycache__", ".pytest_cache", "node_modules"}
 
 _log = CallLog()
 _results: dict[str, dict[str, Any]] = {}
+# Infrastructure failures seen while testing: they void the grading (status
+# `error`, retried) instead of counting against the candidate.
+_infra: list[str] = []
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -113,6 +124,14 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
         _event(item.config, {"event": "done", "id": item.nodeid, "outcome": record["outcome"]})
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    if call.excinfo is not None and call.excinfo.errisinstance(SandboxUnavailable):
+        _infra.append(f"{item.nodeid} ({call.when}): {call.excinfo.value}")
+    return report
+
+
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     record = _results.get(report.nodeid)
     if record is None:
@@ -154,6 +173,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         "candidate_wall_s": round(_log.wall_s, 4),
         "calls": _log.count,
         "sandbox_restarts": _state.get("restarts", 0),
+        "infra_errors": _infra,
     }
     Path(path).write_text(json.dumps(payload))
 
@@ -183,10 +203,45 @@ def exercise(pytestconfig: pytest.Config) -> Exercise:
 
 
 @pytest.fixture(scope="session")
-def candidate(pytestconfig: pytest.Config) -> Iterator[Candidate]:
+def ws_llm_endpoints(pytestconfig: pytest.Config) -> Iterator[LLMEndpoints | None]:
+    """AI track: the grading's own mock LLM (a container on an internal network
+    with the Docker backend, a loopback server with the local one)."""
+    if _track(pytestconfig) != "ai":
+        yield None
+        return
+    if _backend_name(pytestconfig) == "docker":
+        client = connect_engine()
+        info = find_image(client, MOCKLLM)
+        if info is None:
+            raise SandboxUnavailable(
+                "no current mock LLM image: run `worksample images build --track mockllm`"
+            )
+        with MockLLMService(DockerBackend(client), info.tag) as service:
+            yield service.endpoints
+    else:
+        with LocalMockLLM() as local:
+            yield local.endpoints
+
+
+@pytest.fixture(scope="session")
+def mock_llm(ws_llm_endpoints: LLMEndpoints | None) -> Iterator[MockLLMAdmin]:
+    """AI track: scenario control and the request log of the grading's mock LLM."""
+    if ws_llm_endpoints is None:
+        pytest.fail("the `mock_llm` fixture exists only for AI-track exercises")
+    from worksample.mockllm import MockLLMAdmin as Admin
+
+    with Admin(ws_llm_endpoints.admin_url, ws_llm_endpoints.admin_token) as admin:
+        yield admin
+
+
+@pytest.fixture(scope="session")
+def candidate(
+    pytestconfig: pytest.Config, ws_llm_endpoints: LLMEndpoints | None
+) -> Iterator[Candidate]:
     """The submission's sandbox: `run`, `call`, `put_files`, `get_file`."""
     config = pytestconfig
     found = _exercise_or_none(config)
+    track = _track(config)
     if found is not None:
         submission = Path(config.getoption("--ws-submission"))
         limits = found.manifest.sandbox
@@ -196,8 +251,10 @@ def candidate(pytestconfig: pytest.Config) -> Iterator[Candidate]:
         }
     else:
         submission = config.rootpath
-        limits, track = _kit_settings(config.rootpath)
+        limits, _ = _kit_settings(config.rootpath)
         image, provided = "", {}
+    network = ws_llm_endpoints.network or None if ws_llm_endpoints else None
+    env = ws_llm_endpoints.candidate_env if ws_llm_endpoints else {}
     backend: SandboxBackend
     if _backend_name(config) == "docker":
         client = connect_engine()
@@ -205,11 +262,13 @@ def candidate(pytestconfig: pytest.Config) -> Iterator[Candidate]:
         if not image:
             info = find_image(client, track)
             if info is None:
-                pytest.fail(f"no {track} image: run `worksample images build --track {track}`")
+                raise SandboxUnavailable(
+                    f"no current {track} image: run `worksample images build --track {track}`"
+                )
             image = info.tag
     else:
         backend = LocalBackend()
-    with backend.open_session(image=image, limits=limits) as session:
+    with backend.open_session(image=image, limits=limits, network=network, env=env) as session:
         session.put_files(_read_submission(submission), SUBMISSION_DIR)
         if provided:
             session.put_files(provided, SUBMISSION_DIR)
@@ -224,6 +283,13 @@ def _exercise_or_none(config: pytest.Config) -> Exercise | None:
         cached = load_exercise(Path(config.getoption("--ws-exercise")))
         config._ws_exercise = cached  # type: ignore[attr-defined]
     return cached
+
+
+def _track(config: pytest.Config) -> str:
+    found = _exercise_or_none(config)
+    if found is not None:
+        return found.manifest.track
+    return _kit_settings(config.rootpath)[1]
 
 
 def _backend_name(config: pytest.Config) -> str:

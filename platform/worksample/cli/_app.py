@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 from worksample.cli import _doctor, _exercises, _grade, _images, _serve
+from worksample.mockllm._cli import app as mock_llm_app
 
 app = typer.Typer(
     name="worksample",
@@ -13,6 +14,7 @@ app = typer.Typer(
 )
 app.add_typer(_images.app, name="images")
 app.add_typer(_exercises.app, name="exercises")
+app.add_typer(mock_llm_app, name="mock-llm")
 app.command("doctor")(_doctor.doctor)
 app.command("grade")(_grade.grade_command)
 app.command("serve")(_serve.serve)

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from worksample.sandboxes import TRACKS, SandboxError, build_image, connect_engine, find_image
+from worksample.sandboxes import IMAGE_NAMES, SandboxError, build_image, connect_engine, find_image
 from worksample.settings import get_settings
 
 app = typer.Typer(help="Build and list the sandbox images.", no_args_is_help=True)
@@ -15,15 +15,17 @@ console = Console(stderr=True, emoji=False, soft_wrap=True)
 
 def _tracks(track: str) -> list[str]:
     if track == "all":
-        return list(TRACKS)
-    if track not in TRACKS:
-        raise typer.BadParameter(f"expected one of {', '.join((*TRACKS, 'all'))}, got {track!r}")
+        return list(IMAGE_NAMES)
+    if track not in IMAGE_NAMES:
+        raise typer.BadParameter(
+            f"expected one of {', '.join((*IMAGE_NAMES, 'all'))}, got {track!r}"
+        )
     return [track]
 
 
 @app.command("build")
 def build(
-    track: Annotated[str, typer.Option(help="ml, ai or all.")] = "all",
+    track: Annotated[str, typer.Option(help="ml, ai, mockllm or all.")] = "all",
     base_image: Annotated[
         str | None, typer.Option(help="Base image (default: WORKSAMPLE_BASE_IMAGE).")
     ] = None,
@@ -55,7 +57,7 @@ def list_images() -> None:
     except SandboxError as exc:
         console.print(f"[red]✗[/red] {exc}")
         raise typer.Exit(1) from exc
-    for name in TRACKS:
+    for name in IMAGE_NAMES:
         info = find_image(client, name)
         if info is None:
             typer.echo(f"{name}\tmissing (run: worksample images build --track {name})")

@@ -19,6 +19,11 @@ from docker.types import LogConfig, Ulimit
 from worksample.sandboxes._cgroup import MemoryCgroup
 from worksample.sandboxes._errors import EngineUnavailable
 from worksample.sandboxes._harness_client import BASE_ENV, HARNESS, HarnessSession
+from worksample.sandboxes._hostfw import (
+    block_host_input,
+    blocked_interfaces,
+    unblock_host_input,
+)
 from worksample.sandboxes._limits import Limits
 from worksample.sandboxes._stream import HarnessStream
 
@@ -91,15 +96,27 @@ class DockerBackend:
         return session
 
     # ------------------------------------------------------------ networks
-    def create_internal_network(self, name: str | None = None) -> str:
-        """An internal bridge network: its containers reach each other, nothing else."""
-        name = name or f"ws-net-{uuid.uuid4().hex[:12]}"
+    def create_internal_network(self, *, isolate_host: bool = True) -> str:
+        """An internal bridge network: its containers reach each other, nothing else.
+
+        Its bridge interface is named after it (`wsn` + 12 hex digits), so that
+        with `isolate_host` the host's INPUT from it can be dropped (see _hostfw).
+        """
+        suffix = uuid.uuid4().hex[:12]
+        name = f"ws-net-{suffix}"
         self.client.networks.create(
             name,
             driver="bridge",
             internal=True,
+            options={"com.docker.network.bridge.name": f"wsn{suffix}"},
             labels={LABEL: "1", OWNER_LABEL: owner_id()},
         )
+        if isolate_host:
+            try:
+                block_host_input(f"wsn{suffix}")
+            except Exception:
+                self.remove_network(name)
+                raise
         return name
 
     def remove_network(self, name: str) -> None:
@@ -107,6 +124,8 @@ class DockerBackend:
             self.client.networks.get(name).remove()
         except docker.errors.NotFound:
             pass
+        if name.startswith("ws-net-"):
+            unblock_host_input("wsn" + name.removeprefix("ws-net-"))
 
     # ------------------------------------------------------------ clean-up
     def remove_leftovers(self, *, everything: bool = False) -> int:
@@ -136,10 +155,15 @@ class DockerBackend:
         for network in self.client.networks.list(filters={"label": LABEL}):
             if orphaned(network.attrs.get("Labels") or {}):
                 try:
-                    network.remove()
+                    self.remove_network(str(network.name))
                     removed += 1
                 except (docker.errors.NotFound, docker.errors.APIError):
                     pass
+        # Firewall rules whose network is gone (a worker died before its clean-up).
+        live = {str(n.name).removeprefix("ws-net-") for n in self.client.networks.list()}
+        for interface in blocked_interfaces():
+            if interface.removeprefix("wsn") not in live:
+                unblock_host_input(interface)
         return removed
 
     def ours(self) -> list[str]:

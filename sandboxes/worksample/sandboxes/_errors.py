@@ -5,5 +5,13 @@ class SandboxError(Exception):
     """The sandbox could not do what was asked (not: the candidate's code failed)."""
 
 
-class EngineUnavailable(SandboxError):
+class SandboxUnavailable(SandboxError):
+    """Infrastructure: no engine, no image, a container that would not start.
+
+    Never the candidate's fault: a grading that meets it is an `error` and is
+    retried, not a score.
+    """
+
+
+class EngineUnavailable(SandboxUnavailable):
     """No Docker engine answers."""

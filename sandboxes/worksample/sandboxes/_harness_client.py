@@ -19,7 +19,7 @@ from types import TracebackType
 from typing import Any, Self
 
 from worksample.sandboxes._cgroup import MemoryCgroup
-from worksample.sandboxes._errors import SandboxError
+from worksample.sandboxes._errors import SandboxError, SandboxUnavailable
 from worksample.sandboxes._limits import Limits
 from worksample.sandboxes._result import CallError, CallOutcome, RunResult
 from worksample.sandboxes._stream import HarnessStream, ProtocolError, StreamClosed, StreamTimeout
@@ -77,9 +77,12 @@ class HarnessSession:
     def start(self) -> None:
         try:
             self._start()
-        except Exception:
+        except SandboxUnavailable:
             self._discard()
             raise
+        except Exception as exc:
+            self._discard()
+            raise SandboxUnavailable(f"the sandbox could not start: {exc}") from exc
 
     def close(self) -> None:
         if self._closed:

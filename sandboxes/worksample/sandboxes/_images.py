@@ -25,7 +25,30 @@ from worksample.sandboxes._errors import SandboxError
 
 IMAGES_DIR = Path(__file__).with_name("images")
 HARNESS_FILE = Path(__file__).with_name("harness") / "ws_harness.py"
+MOCKLLM_DIR = Path(__file__).resolve().parents[1] / "mockllm"
 TRACKS = ("ml", "ai")
+MOCKLLM = "mockllm"
+IMAGE_NAMES = (*TRACKS, MOCKLLM)
+
+
+def _context_files(name: str) -> dict[str, Path]:
+    """Build-context path -> source file, for the image called `name`."""
+    if name == MOCKLLM:
+        files = {
+            "Dockerfile": IMAGES_DIR / MOCKLLM / "Dockerfile",
+            "requirements.txt": IMAGES_DIR / MOCKLLM / "requirements.txt",
+        }
+        for path in sorted(MOCKLLM_DIR.rglob("*.py")):
+            rel = path.relative_to(MOCKLLM_DIR).as_posix()
+            files[f"pkg/worksample/mockllm/{rel}"] = path
+        return files
+    return {
+        "Dockerfile": IMAGES_DIR / "Dockerfile",
+        "requirements.txt": IMAGES_DIR / name / "requirements.txt",
+        "ws_harness.py": HARNESS_FILE,
+    }
+
+
 DEFAULT_BASE = "python:3.11-slim-bookworm"
 LOCAL_BASE = "worksample/base:bookworm-py311"
 REPOSITORY = "worksample/sandbox-{track}"
@@ -47,11 +70,11 @@ class ImageInfo:
 
 def inputs_hash(track: str) -> str:
     """Hash of the files an image is made of (not yet its base)."""
-    if track not in TRACKS:
-        raise SandboxError(f"unknown track {track!r}: expected one of {', '.join(TRACKS)}")
+    if track not in IMAGE_NAMES:
+        raise SandboxError(f"unknown image {track!r}: expected one of {', '.join(IMAGE_NAMES)}")
     digest = hashlib.sha256()
-    for path in (IMAGES_DIR / "Dockerfile", IMAGES_DIR / track / "requirements.txt", HARNESS_FILE):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    for rel, path in sorted(_context_files(track).items()):
+        digest.update(rel.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 
 
@@ -103,9 +126,9 @@ def build_image(
     wheelhouse = download_wheels(requirements, cache_dir / "wheelhouse" / track, progress)
     with tempfile.TemporaryDirectory(prefix=f"ws-image-{track}-") as tmp:
         context = Path(tmp)
-        shutil.copy(IMAGES_DIR / "Dockerfile", context / "Dockerfile")
-        shutil.copy(requirements, context / "requirements.txt")
-        shutil.copy(HARNESS_FILE, context / "ws_harness.py")
+        for rel, source in _context_files(track).items():
+            (context / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(source, context / rel)
         shutil.copytree(wheelhouse, context / "wheelhouse")
         progress(f"building {tag} from {base_ref}")
         log: list[str] = []

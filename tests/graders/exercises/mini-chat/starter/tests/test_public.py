@@ -1,0 +1,15 @@
+import pytest
+
+pytestmark = [pytest.mark.public, pytest.mark.category("answers")]
+
+PASSAGES = [
+    {"id": "hours", "text": "The office opens at 9 am on weekdays."},
+    {"id": "pets", "text": "Dogs are welcome in the office on Fridays."},
+]
+
+
+def test_answers_with_a_citation(candidate):
+    out = candidate.call("solution:ask", "When does the office open?", PASSAGES)
+    assert out.ok, out.error
+    assert "9 am" in out.value["answer"]
+    assert out.value["citations"] == ["hours"]

@@ -1,0 +1,104 @@
+"""The AI track's grading set-up: the mock LLM on a per-grading internal network."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import threading
+from pathlib import Path
+
+import docker
+import pytest
+from worksample.graders import grade, load_exercise, validate_exercise
+from worksample.sandboxes import DockerBackend, Limits, MockLLMService, find_image
+
+pytestmark = pytest.mark.docker
+
+MINI_CHAT = load_exercise(Path(__file__).parent / "exercises" / "mini-chat")
+
+PROBE = """
+import json, os, socket, httpx
+base = os.environ["OPENAI_BASE_URL"].removesuffix("/v1")
+key = {"authorization": "Bearer " + os.environ["OPENAI_API_KEY"]}
+out = {"models": httpx.get(base + "/v1/models", headers=key).status_code}
+out["admin_with_key"] = httpx.get(base + "/_admin/requests", headers=key).status_code
+out["admin_without"] = httpx.get(base + "/_admin/requests").status_code
+for name, host in (("gateway", GATEWAY), ("docker0", DOCKER0)):
+    try:
+        socket.create_connection((host, PORT), timeout=2)
+        out[name] = "connected"
+    except OSError:
+        out[name] = "blocked"
+try:
+    socket.getaddrinfo("exfil.worksample.invalid", 80)
+    out["dns"] = "resolved"
+except OSError:
+    out["dns"] = "failed"
+print(json.dumps(out))
+"""
+
+
+def docker0_address(client: docker.DockerClient) -> str:
+    config = client.networks.get("bridge").attrs["IPAM"]["Config"][0]
+    import ipaddress
+
+    return config.get("Gateway") or str(next(ipaddress.ip_network(config["Subnet"]).hosts()))
+
+
+def test_candidate_reaches_the_mock_and_nothing_else(backend: DockerBackend, ai_image: str) -> None:
+    mock_image = find_image(backend.client, "mockllm")
+    assert mock_image is not None, "run `worksample images build --track mockllm`"
+    listener = socket.create_server(("0.0.0.0", 0))
+    listener.settimeout(10)
+    port = listener.getsockname()[1]
+    accepted: list[object] = []
+
+    def accept() -> None:
+        try:
+            accepted.append(listener.accept())
+        except OSError:
+            pass
+
+    thread = threading.Thread(target=accept)
+    thread.start()
+    try:
+        with MockLLMService(backend, mock_image.tag) as llm:
+            assert llm.endpoints is not None
+            network = llm.endpoints.network
+            gateway = backend.client.networks.get(network).attrs["IPAM"]["Config"][0]["Gateway"]
+            script = (PROBE.replace("GATEWAY", repr(gateway))
+                      .replace("DOCKER0", repr(docker0_address(backend.client)))
+                      .replace("PORT", str(port)))  # fmt: skip
+            with backend.open_session(
+                image=ai_image, limits=Limits(), network=network, env=llm.endpoints.candidate_env
+            ) as session:
+                result = session.run(["python3", "-c", script], timeout=60)
+            interface = "wsn" + network.removeprefix("ws-net-")
+            rules = subprocess.run(["iptables", "-S", "INPUT"], capture_output=True, text=True)
+            assert interface in rules.stdout
+    finally:
+        listener.close()
+        thread.join()
+    import json
+
+    seen = json.loads(result.text())
+    assert seen["models"] == 200
+    assert seen["admin_with_key"] in (401, 403, 404)
+    assert seen["admin_without"] in (401, 403, 404)
+    assert seen["gateway"] == seen["docker0"] == "blocked"
+    assert seen["dns"] == "failed"
+    assert accepted == [], "the candidate reached a service on the host"
+    rules = subprocess.run(["iptables", "-S", "INPUT"], capture_output=True, text=True)
+    assert interface not in rules.stdout, "firewall rules left behind"
+
+
+def test_ai_exercise_validates_with_the_mock_in_its_container() -> None:
+    findings = validate_exercise(MINI_CHAT)
+    assert all(f.ok for f in findings), findings
+
+
+def test_ai_exercise_grades_with_the_local_mock() -> None:
+    report = grade(MINI_CHAT, MINI_CHAT.reference_dir, backend="local")
+    assert report.status == "graded" and report.score == 100.0, report.reason
+    calls = report.test("hidden/test_hidden.py::test_uses_the_model_once_with_delimited_documents")
+    assert calls.calls and calls.calls[0].argv == ["solution:ask"]

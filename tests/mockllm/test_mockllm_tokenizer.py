@@ -1,0 +1,39 @@
+"""The documented tokenizer: exact, stable counts."""
+
+from __future__ import annotations
+
+import pytest
+from worksample.mockllm import count_tokens
+from worksample.mockllm._tokenizer import count_message_tokens, split_tokens, truncate_tokens
+
+
+@pytest.mark.parametrize(
+    ("text", "tokens"),
+    [
+        ("Tokenization, 2024!", ["Tokeni", "zation", ",", "202", "4", "!"]),
+        ("hello world", ["hello", "world"]),
+        ("snake_case x1", ["snake", "_", "case", "x", "1"]),
+        ("Zürich café", ["Zürich", "café"]),
+        ("   ", []),
+    ],
+)
+def test_split_tokens(text: str, tokens: list[str]) -> None:
+    assert split_tokens(text) == tokens
+    assert count_tokens(text) == len(tokens)
+
+
+def test_long_texts_count_line_by_line_exactly() -> None:
+    text = ("internationalization of 12345 things, line\n" * 40).strip()
+    assert count_tokens(text) == len(split_tokens(text)) == 40 * 10
+
+
+def test_truncate_keeps_whole_tokens() -> None:
+    assert truncate_tokens("The Eiffel Tower is in Paris.", 3) == "The Eiffel Tower"
+    assert truncate_tokens("internationalization", 2) == "intern" + "ationa"
+    assert truncate_tokens("short", 10) == "short"
+    assert truncate_tokens("anything", 0) == ""
+
+
+def test_message_overhead() -> None:
+    assert count_message_tokens(["Hi"]) == 3 + 4 + 1
+    assert count_message_tokens([]) == 3

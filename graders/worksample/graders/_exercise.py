@@ -67,6 +67,10 @@ class Manifest(BaseModel):
     sandbox: Limits = Field(default_factory=Limits, description="Limits of the grading sandbox.")
     grading: Grading = Field(default_factory=Grading)
     categories: list[Category] = Field(min_length=1)
+    budgets: dict[str, float] = Field(
+        default_factory=dict,
+        description="Named resource budgets the hidden suite enforces (e.g. train_wall_s).",
+    )
     validate_: Validate = Field(default_factory=Validate, alias="validate")
 
     @model_validator(mode="after")

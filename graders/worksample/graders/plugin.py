@@ -144,7 +144,13 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
             record["outcome"] = "skipped"
             record["message"] = _crash_message(report)
         return
-    # A failure in set-up or tear-down is an error; in the test body, a failure.
+    if report.when == "teardown" and record["outcome"] == "passed":
+        # The test itself passed; what broke is a fixture's clean-up (the
+        # sandbox's, at the end of the session). Not the candidate's doing:
+        # it voids the grading instead of failing this test.
+        _infra.append(f"{report.nodeid} (teardown): {_crash_message(report)}")
+        return
+    # A failure in set-up is an error; in the test body, a failure.
     record["outcome"] = "failed" if report.when == "call" else "error"
     if not record["message"]:
         record["message"] = _crash_message(report)

@@ -260,9 +260,12 @@ class DockerSession(HarnessSession):
             try:
                 self.api.kill(self.container_id)
             except docker.errors.APIError:
+                # Not running (never started, or already dying and being
+                # auto-removed: the engine answers 409 then). Remove it; a
+                # removal already under way is as good as done.
                 try:
                     self.api.remove_container(self.container_id, force=True)
-                except docker.errors.NotFound:
+                except docker.errors.APIError:
                     pass
             self.container_id = None
         self._cgroup = None

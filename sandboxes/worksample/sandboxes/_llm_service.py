@@ -135,8 +135,8 @@ class MockLLMService:
         if self.container_id is not None:
             try:
                 self.client.api.remove_container(self.container_id, force=True)
-            except docker.errors.NotFound:
-                pass
+            except docker.errors.APIError:
+                pass  # gone already, or its removal is under way
             self.container_id = None
         if self.network is not None:
             self.backend.remove_network(self.network)

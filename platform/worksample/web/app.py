@@ -6,15 +6,17 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from urllib.parse import urlencode
 
 import js_lib_htmx
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from worksample.settings import Settings
 from worksample.web.db import make_engine, migrate
 from worksample.web.deps import LoginRequired
-from worksample.web.middleware import SecurityHeaders
+from worksample.web.middleware import BodyLimit, SecurityHeaders
 from worksample.web.queue import make_queue
 from worksample.web.rendering import render
 from worksample.web.routes import auth, candidate, staff
@@ -33,7 +35,7 @@ def create_app(settings: Settings, *, start_worker: bool | None = None) -> FastA
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         consumer = None
         if embedded:
-            consumer = queue.consumer(workers=1)
+            consumer = queue.consumer(workers=1, embedded=True)
             consumer.start()
             queue.recover_now()
         try:
@@ -48,6 +50,12 @@ def create_app(settings: Settings, *, start_worker: bool | None = None) -> FastA
     app.state.settings = settings
     app.state.engine = engine
     app.state.queue = queue
+    # The extra MiB is room for the form around the largest accepted upload.
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=(settings.max_upload_mb + 1) << 20,
+        message=f"The upload is larger than {settings.max_upload_mb} MiB.",
+    )
     app.add_middleware(SecurityHeaders)
     app.mount("/static/vendor", StaticFiles(directory=HTMX_DIR), name="vendor")
     app.mount("/static", StaticFiles(directory=Path(__file__).with_name("static")), name="static")
@@ -59,10 +67,12 @@ def create_app(settings: Settings, *, start_worker: bool | None = None) -> FastA
     async def _login(request: Request, exc: LoginRequired) -> Response:
         if request.headers.get("hx-request") == "true":
             return Response(status_code=401, headers={"HX-Redirect": "/login"})
-        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+        return RedirectResponse(f"/login?{urlencode({'next': request.url.path})}", status_code=303)
 
-    @app.exception_handler(HTTPException)
-    async def _http(request: Request, exc: HTTPException) -> HTMLResponse:
+    # Starlette's class, so that unknown paths and wrong methods get the
+    # same page as the app's own errors.
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> HTMLResponse:
         return render(
             request,
             "error.html",

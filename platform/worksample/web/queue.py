@@ -22,6 +22,18 @@ from worksample.web.services.grading import process_run, recover
 log = logging.getLogger("worksample.queue")
 
 
+class EmbeddedConsumer(Consumer):  # type: ignore[misc]
+    """huey's consumer, minus its signal handlers.
+
+    `Consumer.start` takes over SIGINT, SIGTERM and SIGHUP, as it expects to
+    be the program; inside the web server that swallowed the server's Ctrl+C
+    and SIGTERM (the process never stopped) and failed outright off the main
+    thread. The server's lifespan stops this consumer instead."""
+
+    def _set_signal_handlers(self) -> None:
+        pass
+
+
 @dataclass
 class GradingQueue:
     huey: Huey
@@ -36,15 +48,16 @@ class GradingQueue:
 
     def recover_now(self) -> int:
         with Session(self.engine) as session:
-            ids = recover(session)
+            ids = recover(session, max_attempts=self.settings.grading_max_attempts)
         for run_id in ids:
             self.enqueue(run_id)
         return len(ids)
 
-    def consumer(self, workers: int = 1) -> Consumer:
-        return self.huey.create_consumer(
-            workers=workers, worker_type="thread", periodic=True, check_worker_health=True
-        )
+    def consumer(self, workers: int = 1, *, embedded: bool = False) -> Consumer:
+        """A consumer of its own process (`worksample worker`), or one embedded
+        in the web server, which owns the process's signals."""
+        kind = EmbeddedConsumer if embedded else Consumer
+        return kind(self.huey, workers=workers, worker_type="thread", periodic=True)
 
     def __post_init__(self) -> None:
         worker = f"{socket.gethostname()}:{os.getpid()}"

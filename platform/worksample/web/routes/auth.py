@@ -17,8 +17,15 @@ LOGIN_CSRF_COOKIE = "ws_login_csrf"
 
 
 def _safe_next(value: str | None) -> str:
-    # Only local paths: never an open redirect.
-    if value and value.startswith("/") and not value.startswith("//"):
+    # Only local paths: never an open redirect. Browsers read a backslash as a
+    # slash ("/" + backslash + "host" is "//host") and drop tabs and newlines.
+    if (
+        value
+        and value.startswith("/")
+        and not value.startswith("//")
+        and "\\" not in value
+        and not any(ord(char) < 0x20 or ord(char) == 0x7F for char in value)
+    ):
         return value
     return "/positions"
 
@@ -45,6 +52,7 @@ def login(
     request: Request,
     db: SessionDep,
     settings: SettingsDep,
+    previous: WebSessionDep,
     email: Annotated[str, Form(max_length=320)],
     password: Annotated[str, Form(max_length=1000)],
     csrf_token: Annotated[str, Form()] = "",
@@ -74,7 +82,7 @@ def login(
         return again("Too many failed attempts. Wait 15 minutes and try again.", 429)
     if user is None:
         return again("Wrong email or password.", 401)
-    established = auth.start_session(db, user=user)
+    established = auth.start_session(db, user=user, replaces=previous)
     response = RedirectResponse(_safe_next(next_path), status_code=303)
     set_session_cookie(
         response, request, settings, established.token, int(auth.STAFF_SESSION.total_seconds())

@@ -6,9 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 from worksample.graders import Report, build_starter_kit, find_exercise
 from worksample.web.deps import CsrfChecked, CurrentCandidate, SessionDep, SettingsDep
-from worksample.web.models import GradingRun, Position, Submission, SubmissionKind, utcnow
+from worksample.web.models import Position, SubmissionKind, utcnow
 from worksample.web.rendering import render
 from worksample.web.routes._cookies import set_session_cookie
 from worksample.web.services import auth, invitations, submissions
@@ -108,7 +109,10 @@ async def upload(
     max_bytes = settings.max_upload_mb << 20
     data = await archive.read(max_bytes + 1)
     try:
-        run = submissions.accept_upload(
+        # Reading the zip and storing it is blocking work: off the event loop,
+        # so one large upload does not stall every other request.
+        run = await run_in_threadpool(
+            submissions.accept_upload,
             db,
             invitation=invitation,
             position=_position(db, invitation),
@@ -128,7 +132,7 @@ async def upload(
 def run_page(
     request: Request, db: SessionDep, invitation: CurrentCandidate, run_id: int
 ) -> Response:
-    run, submission = _own_run(db, invitation, run_id)
+    run, submission = submissions.get_own_run(db, invitation=invitation, run_id=run_id)
     position = _position(db, invitation)
     report = load_report(db, run)
     return render(
@@ -144,16 +148,6 @@ def run_page(
         },
         partial="candidate/_status.html",
     )
-
-
-def _own_run(
-    db: SessionDep, invitation: CurrentCandidate, run_id: int
-) -> tuple[GradingRun, Submission]:
-    run = db.get(GradingRun, run_id)
-    submission = db.get(Submission, run.submission_id) if run else None
-    if run is None or submission is None or submission.invitation_id != invitation.id:
-        raise HTTPException(404, "No such submission.")
-    return run, submission
 
 
 def _public_tests(report: Report | None) -> list[dict[str, str]]:

@@ -54,9 +54,19 @@ def authenticate(session: Session, *, email: str, password: str, ip: str) -> Use
 
 
 def start_session(
-    session: Session, *, user: User | None = None, invitation: Invitation | None = None
+    session: Session,
+    *,
+    user: User | None = None,
+    invitation: Invitation | None = None,
+    replaces: WebSession | None = None,
 ) -> Established:
-    """A new session (a new token every time: log-in rotates the session)."""
+    """A new session (a new token every time: log-in rotates the session).
+
+    The session the browser held before (`replaces`) is revoked, so a token
+    planted or seen before log-in is worth nothing afterwards."""
+    if replaces is not None:
+        replaces.revoked = True
+        session.add(replaces)
     token = new_token()
     lifetime = STAFF_SESSION if user else CANDIDATE_SESSION
     web = WebSession(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import secrets
 import tempfile
 import threading
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ from worksample.web.models import (
 )
 from worksample.web.services import audit
 from worksample.web.services.errors import Invalid, NotFound
+from worksample.web.services.positions import require_manager
 
 log = logging.getLogger("worksample.grading")
 STALE_QUEUED = timedelta(minutes=2)
@@ -87,6 +89,9 @@ def renew(engine: Engine, *, run_id: int, worker: str, lease_s: int) -> bool:
 
 def process_run(engine: Engine, *, settings: Settings, run_id: int, worker: str) -> Outcome:
     """Grade one run if this worker can claim it. Never raises for a grading failure."""
+    # One holder name per claim, not per process: two threads of one worker
+    # process must not mistake each other's lease for their own.
+    worker = f"{worker}:{secrets.token_hex(4)}"
     with Session(engine) as session:
         if not claim(session, run_id=run_id, worker=worker, lease_s=settings.grading_lease_s):
             return Outcome("skipped")
@@ -183,9 +188,12 @@ def _finish(
         return Outcome("done")
 
 
-def recover(session: Session) -> list[int]:
+def recover(session: Session, *, max_attempts: int) -> list[int]:
     """Runs to (re)enqueue: expired leases (dead workers) and queued runs whose
-    job may have been lost. Claiming is idempotent, so a duplicate is harmless."""
+    job may have been lost. Claiming is idempotent, so a duplicate is harmless.
+
+    A run whose worker died on each of its `max_attempts` tries ends as an
+    error (for staff to retry) instead of taking down worker after worker."""
     now = utcnow()
     expired = list(
         session.exec(
@@ -194,10 +202,21 @@ def recover(session: Session) -> list[int]:
             )
         )
     )
+    requeued = []
     for run in expired:
-        log.warning("run %s: lease of %s expired, requeued", run.id, run.worker)
-        run.status = RunStatus.queued
         run.lease_until = None
+        if run.attempts >= max_attempts:
+            log.error("run %s: lease of %s expired on the last attempt", run.id, run.worker)
+            run.status = RunStatus.error
+            run.reason = (
+                f"the worker grading it stopped responding ({run.attempts} attempt(s), "
+                f"last {run.worker})"
+            )
+            run.finished_at = now
+        else:
+            log.warning("run %s: lease of %s expired, requeued", run.id, run.worker)
+            run.status = RunStatus.queued
+            requeued.append(run.id)
         session.add(run)
     session.commit()
     stale = session.exec(
@@ -207,13 +226,14 @@ def recover(session: Session) -> list[int]:
             or_(col(GradingRun.not_before).is_(None), col(GradingRun.not_before) <= now),
         )
     )
-    return sorted({r.id for r in expired if r.id} | {i for i in stale if i})
+    return sorted({i for i in requeued if i} | {i for i in stale if i})
 
 
 def retry_run(session: Session, *, user: User, run_id: int) -> GradingRun:
     run = session.get(GradingRun, run_id)
     if run is None or run.org_id != user.org_id:
-        raise NotFound
+        raise NotFound  # before the role check: another org's id is a 404, never a 403
+    require_manager(user)
     if run.status != RunStatus.error:
         raise Invalid("only a run that ended in an error can be retried")
     run.status = RunStatus.queued

@@ -146,4 +146,5 @@ def _mail_link(
         to=invitation.candidate_email,
         subject=f"Your exercise for {position.title}",
         body=body,
+        secret=link,
     )

@@ -13,9 +13,24 @@ from worksample.web.models import OutboxMail
 log = logging.getLogger("worksample.mail")
 
 
+SECRET_SENT = "[personal link: sent by email, not kept]"
+
+
 def send_mail(
-    session: Session, *, settings: Settings, org_id: int, to: str, subject: str, body: str
+    session: Session,
+    *,
+    settings: Settings,
+    org_id: int,
+    to: str,
+    subject: str,
+    body: str,
+    secret: str | None = None,
 ) -> OutboxMail:
+    """Send (or keep in the outbox) one email, and record it.
+
+    `secret` (a magic link) stays in the recorded copy only while the mail is
+    undelivered, where staff need it to pass the link on themselves; once the
+    SMTP server took the mail, the database keeps no usable link."""
     mail = OutboxMail(org_id=org_id, to=to, subject=subject, body=body, status="outbox")
     if settings.smtp_host:
         message = EmailMessage()
@@ -31,6 +46,8 @@ def send_mail(
                     smtp.login(settings.smtp_username, settings.smtp_password.get_secret_value())
                 smtp.send_message(message)
             mail.status = "sent"
+            if secret:
+                mail.body = body.replace(secret, SECRET_SENT)
         except (OSError, smtplib.SMTPException) as exc:
             mail.status = "failed"
             mail.error = str(exc)[:500]

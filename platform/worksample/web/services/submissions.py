@@ -17,7 +17,7 @@ from worksample.web.models import (
     SubmissionKind,
     utcnow,
 )
-from worksample.web.services.errors import Invalid
+from worksample.web.services.errors import Invalid, NotFound
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,17 @@ def latest_run(session: Session, submission_id: int) -> GradingRun | None:
         .where(GradingRun.submission_id == submission_id)
         .order_by(col(GradingRun.id).desc())
     ).first()
+
+
+def get_own_run(
+    session: Session, *, invitation: Invitation, run_id: int
+) -> tuple[GradingRun, Submission]:
+    """A run of this invitation's own uploads; any other id is not found."""
+    run = session.get(GradingRun, run_id)
+    submission = session.get(Submission, run.submission_id) if run else None
+    if run is None or submission is None or submission.invitation_id != invitation.id:
+        raise NotFound
+    return run, submission
 
 
 def practice_left(session: Session, *, invitation: Invitation, position: Position) -> int:

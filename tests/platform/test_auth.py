@@ -1,0 +1,434 @@
+"""Log-in, sessions, links and what pages may contain."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import threading
+from collections.abc import Callable, Iterator
+from email import message_from_bytes
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from factories import (
+    MINI_ADD,
+    PASSWORD,
+    make_invitation,
+    make_org,
+    make_position,
+    make_submission_zip,
+    make_user,
+)
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from infra import free_port
+from pages import csrf_of, log_in, open_link, sign_in, text, upload
+from pydantic import SecretStr
+from sqlalchemy import Engine
+from sqlmodel import Session, SQLModel, select
+from worksample.settings import Settings
+from worksample.web.deps import SESSION_COOKIE
+from worksample.web.middleware import CSP
+from worksample.web.models import (
+    GradingRun,
+    Invitation,
+    Organisation,
+    OutboxMail,
+    Role,
+    User,
+    WebSession,
+)
+from worksample.web.security import token_hash
+from worksample.web.services.demo import ADMIN_EMAIL, seed_demo
+from worksample.web.services.grading import process_run
+
+HIDDEN_TESTS = ("test_add_negative", "test_sum_command", "test_sum_of_missing_file_fails_cleanly")
+
+
+@pytest.fixture
+def org(db_session: Session) -> Organisation:
+    return make_org(db_session)
+
+
+@pytest.fixture
+def admin(db_session: Session, org: Organisation) -> User:
+    return make_user(db_session, org, role=Role.admin)
+
+
+def session_cookie(response: Any) -> str:
+    """The Set-Cookie header of the session cookie, as sent."""
+    headers = [h for h in response.headers.get_list("set-cookie") if h.startswith(SESSION_COOKIE)]
+    assert len(headers) == 1, response.headers
+    return str(headers[0])
+
+
+# --- log-in ------------------------------------------------------------------------
+
+
+def test_login_with_an_argon2id_hash(
+    client: TestClient, settings: Settings, db_session: Session
+) -> None:
+    """The demo admin's password is hashed by the app itself."""
+    seeded = seed_demo(
+        db_session,
+        settings=settings.model_copy(update={"demo_admin_password": SecretStr("s3cret")}),
+    )
+    assert seeded.admin_password == "s3cret"
+    admin = db_session.exec(select(User).where(User.email == ADMIN_EMAIL)).one()
+    assert admin.password_hash.startswith("$argon2id$")
+    assert "s3cret" not in admin.password_hash
+    response = log_in(client, ADMIN_EMAIL, "s3cret")
+    assert response.status_code == 303
+    assert response.headers["location"] == "/positions"
+    assert client.get("/positions").status_code == 200
+
+
+def test_wrong_password_and_unknown_email_read_the_same(client: TestClient, admin: User) -> None:
+    wrong = log_in(client, admin.email, "not the password")
+    unknown = log_in(client, "nobody@example.com", PASSWORD)
+    for response in (wrong, unknown):
+        assert response.status_code == 401
+        assert "Wrong email or password." in text(response)
+        assert SESSION_COOKIE not in response.cookies
+
+
+def test_rate_limit_after_five_failures(client: TestClient, admin: User) -> None:
+    for _ in range(5):
+        assert log_in(client, admin.email, "guess").status_code == 401
+    # Locked even with the right password: guessing on cannot confirm a hit.
+    locked = log_in(client, admin.email)
+    assert locked.status_code == 429
+    assert "Too many failed attempts. Wait 15 minutes and try again." in text(locked)
+    assert SESSION_COOKIE not in locked.cookies
+
+
+def test_login_without_the_form_token_is_refused(client: TestClient, admin: User) -> None:
+    response = client.post("/login", data={"email": admin.email, "password": PASSWORD})
+    assert response.status_code == 403
+    assert "The form expired; please try again." in text(response)
+
+
+def test_login_rotates_the_session(client: TestClient, admin: User, engine: Engine) -> None:
+    planted = "a-token-an-attacker-chose"
+    client.cookies.set(SESSION_COOKIE, planted)
+    first = log_in(client, admin.email)
+    token = first.cookies[SESSION_COOKIE]
+    assert token != planted
+    # A browser holding a valid session logs in again: it gets a new token,
+    # and the old one stops working.
+    browser = TestClient(client.app, follow_redirects=False, cookies={SESSION_COOKIE: token})
+    second = log_in(browser, admin.email)
+    assert second.status_code == 303
+    assert second.cookies[SESSION_COOKIE] != token
+    stale = TestClient(client.app, follow_redirects=False, cookies={SESSION_COOKIE: token})
+    assert stale.get("/positions").status_code == 303
+    with Session(engine) as session:
+        old = session.exec(select(WebSession).where(WebSession.token_hash == token_hash(token)))
+        assert old.one().revoked
+
+
+def test_cookie_flags(make_app: Callable[..., FastAPI], admin: User, db_session: Session) -> None:
+    plain = TestClient(make_app(), follow_redirects=False)
+    cookie = session_cookie(log_in(plain, admin.email))
+    assert "HttpOnly" in cookie
+    assert "SameSite=lax" in cookie
+    assert "Path=/" in cookie
+    assert "Secure" not in cookie
+    # Behind a TLS-terminating proxy.
+    proxied = TestClient(make_app(), follow_redirects=False)
+    token = csrf_of(proxied.get("/login"))
+    response = proxied.post(
+        "/login",
+        data={"email": admin.email, "password": PASSWORD, "csrf_token": token},
+        headers={"X-Forwarded-Proto": "https"},
+    )
+    assert "Secure" in session_cookie(response)
+    # Forced by the settings, and for candidates' sessions too.
+    forced = TestClient(make_app(cookie_secure=True), follow_redirects=False)
+    assert "Secure" in session_cookie(log_in(forced, admin.email))
+    _, link = make_invitation(db_session, make_position(db_session, make_org(db_session)))
+    redeemed = forced.get(f"/i/{link}")
+    cookie = session_cookie(redeemed)
+    assert "Secure" in cookie
+    assert "HttpOnly" in cookie
+    assert "SameSite=lax" in cookie
+
+
+def test_logout_revokes_the_server_side_session(client: TestClient, admin: User) -> None:
+    token = log_in(client, admin.email).cookies[SESSION_COOKIE]
+    csrf = csrf_of(client.get("/positions"))
+    response = client.post("/logout", data={"csrf_token": csrf})
+    assert response.status_code == 303
+    assert response.headers["location"] == "/login"
+    # The cookie is gone from the browser, and a copy of it is worth nothing.
+    replay = TestClient(client.app, follow_redirects=False, cookies={SESSION_COOKIE: token})
+    assert replay.get("/positions").status_code == 303
+    assert replay.get("/positions").headers["location"].startswith("/login")
+
+
+@pytest.mark.parametrize(
+    ("next_path", "lands_on"),
+    [
+        ("/positions/7", "/positions/7"),
+        ("https://evil.example/", "/positions"),
+        ("//evil.example/", "/positions"),
+        ("/\\evil.example/", "/positions"),
+        ("/\t/evil.example/", "/positions"),
+        ("javascript:alert(1)", "/positions"),
+        ("", "/positions"),
+    ],
+)
+def test_next_never_leaves_the_site(
+    client: TestClient, admin: User, next_path: str, lands_on: str
+) -> None:
+    response = log_in(client, admin.email, next=next_path)
+    assert response.status_code == 303
+    assert response.headers["location"] == lands_on
+
+
+def test_login_page_carries_next_from_the_redirect(client: TestClient) -> None:
+    redirect = client.get("/positions/3/submissions")
+    assert redirect.headers["location"] == "/login?next=%2Fpositions%2F3%2Fsubmissions"
+    page = client.get(redirect.headers["location"])
+    assert 'name="next" value="/positions/3/submissions"' in page.text
+
+
+# --- candidates' links ---------------------------------------------------------------
+
+
+class Inbox:
+    """An SMTP server on a loopback port that keeps what it receives."""
+
+    def __init__(self) -> None:
+        self.messages: list[bytes] = []
+        self.received = threading.Event()
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages.append(envelope.content)
+        self.received.set()
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Inbox, int]]:
+    inbox, port = Inbox(), free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield inbox, port
+    controller.stop()
+
+
+def every_stored_value(engine: Engine) -> str:
+    """Every column of every row, as text: what a database leak would expose."""
+    dump = []
+    with engine.connect() as conn:
+        for table in SQLModel.metadata.sorted_tables:
+            for row in conn.execute(table.select()):
+                dump += [v.decode("latin-1") if isinstance(v, bytes) else str(v) for v in row]
+    return "\n".join(dump)
+
+
+def test_links_are_stored_hashed(
+    make_app: Callable[..., FastAPI],
+    admin: User,
+    org: Organisation,
+    db_session: Session,
+    engine: Engine,
+    smtp: tuple[Inbox, int],
+) -> None:
+    inbox, port = smtp
+    app = make_app(smtp_host="127.0.0.1", smtp_port=port)
+    staff = TestClient(app, follow_redirects=False)
+    csrf = sign_in(staff, db_session, admin)
+    position = make_position(db_session, org)
+    invited = staff.post(
+        f"/positions/{position.id}/invitations",
+        data={"csrf_token": csrf, "candidate_email": "ann@example.com", "candidate_name": "Ann"},
+    )
+    assert invited.status_code == 303
+    assert inbox.received.wait(10)
+    body = message_from_bytes(inbox.messages[0]).get_payload(decode=True)
+    assert isinstance(body, bytes)
+    found = re.search(r"http://testserver/i/([\w-]+)", body.decode())
+    assert found, body
+    token = found.group(1)
+    stored = every_stored_value(engine)
+    assert token not in stored, "the raw link token is in the database"
+    invitation = db_session.exec(select(Invitation).where(Invitation.candidate_name == "Ann"))
+    assert invitation.one().token_hash == token_hash(token)
+    mail = db_session.exec(select(OutboxMail)).one()
+    assert mail.status == "sent"
+    assert "[personal link: sent by email, not kept]" in mail.body
+    # The link works, of course.
+    candidate = TestClient(app, follow_redirects=False)
+    assert candidate.get(f"/i/{token}").status_code == 303
+
+
+def test_redeem_redirects_to_a_url_without_the_token(
+    client: TestClient, db_session: Session
+) -> None:
+    _, token = make_invitation(db_session, make_position(db_session, make_org(db_session)))
+    response = client.get(f"/i/{token}")
+    assert response.status_code == 303
+    assert response.headers["location"] == "/c"
+    assert token not in response.headers["location"]
+    assert response.headers["referrer-policy"] == "no-referrer"
+    assert client.get("/c").status_code == 200
+
+
+def test_revoked_and_replaced_links_give_404(
+    client: TestClient, db_session: Session, admin: User, org: Organisation
+) -> None:
+    position = make_position(db_session, org)
+    revoked, revoked_token = make_invitation(db_session, position)
+    replaced, replaced_token = make_invitation(db_session, position)
+    staff = TestClient(client.app, follow_redirects=False)
+    csrf = sign_in(staff, db_session, admin)
+    for invitation, action in ((revoked, "revoke"), (replaced, "resend")):
+        done = staff.post(f"/invitations/{invitation.id}/{action}", data={"csrf_token": csrf})
+        assert done.status_code == 303
+    for token in (revoked_token, replaced_token):
+        response = client.get(f"/i/{token}")
+        assert response.status_code == 404
+        assert "This link is not valid" in text(response)
+        assert SESSION_COOKIE not in response.cookies
+
+
+# --- what pages carry ----------------------------------------------------------------
+
+
+def test_security_headers_on_every_page(
+    client: TestClient, db_session: Session, admin: User, org: Organisation
+) -> None:
+    assert "'unsafe-inline'" not in CSP
+    assert "frame-ancestors 'none'" in CSP
+    _, link = make_invitation(db_session, make_position(db_session, org))
+    candidate = TestClient(client.app, follow_redirects=False)
+    candidate_csrf = open_link(candidate, link)
+    run_page = upload(candidate, candidate_csrf, make_submission_zip()).headers["location"]
+    staff = TestClient(client.app, follow_redirects=False)
+    sign_in(staff, db_session, admin)
+    pages = [
+        (client, "/login"),
+        (client, "/"),
+        (client, "/positions"),
+        (client, "/no/such/page"),
+        (client, "/healthz"),
+        (client, "/static/style.css"),
+        (client, "/static/vendor/htmx.min.js"),
+        (staff, "/positions"),
+        (staff, "/outbox"),
+        (staff, "/audit"),
+        (staff, "/positions/999999"),
+        (candidate, "/c"),
+        (candidate, run_page),
+        (candidate, "/c/kit"),
+        (candidate, "/positions"),
+    ]
+    for browser, path in pages:
+        for headers in ({}, {"HX-Request": "true"}):
+            response = browser.get(path, headers=headers)
+            assert response.headers["content-security-policy"] == CSP, path
+            assert response.headers["x-content-type-options"] == "nosniff", path
+            assert response.headers["referrer-policy"] == "no-referrer", path
+            if response.headers.get("content-type", "").startswith("text/html"):
+                # What the CSP would block must not be needed: no inline
+                # script, style attribute or event handler.
+                assert not re.search(r"<script(?![^>]*\bsrc=)", response.text), path
+                assert not re.search(r"\sstyle=|\son[a-z]+=", response.text), path
+
+
+def test_markdown_brief_is_sanitised(
+    make_app: Callable[..., FastAPI], db_session: Session, tmp_path: Path
+) -> None:
+    exercises = tmp_path / "exercises"
+    shutil.copytree(MINI_ADD, exercises / "mini-add")
+    (exercises / "mini-add" / "brief.md").write_text(
+        "# Add numbers\n\n"
+        "<script>alert('brief')</script>\n\n"
+        '<img src="x" onerror="alert(1)">\n\n'
+        '<a href="javascript:alert(2)">raw link</a>\n\n'
+        "[click me](javascript:alert(3)) and [data](data:text/html;base64,PHNjcmlwdD4=)\n\n"
+        "[the docs](https://example.com/docs)\n"
+    )
+    app = make_app(exercises_dir=exercises)
+    position = make_position(db_session, make_org(db_session))
+    _, link = make_invitation(db_session, position)
+    candidate = TestClient(app, follow_redirects=False)
+    open_link(candidate, link)
+    page = candidate.get("/c").text
+    brief = page[page.index('<article class="card brief">') :]
+    tags = Tags.of(brief[: brief.index("</article>")])
+    assert ("h1", ()) in tags
+    for tag, attributes in tags:
+        assert tag in ("article", "h1", "p", "a"), tag
+        for name, value in attributes:
+            assert not name.startswith("on"), (tag, name)
+            assert not re.match(r"\s*(javascript|data):", value or "", re.IGNORECASE), value
+    assert (
+        "a",
+        (("href", "https://example.com/docs"), ("rel", "noopener noreferrer nofollow")),
+    ) in tags
+    # The markup is shown as text, inert.
+    assert "<script>alert('brief')</script>" in text(candidate.get("/c"))
+
+
+class Tags(HTMLParser):
+    """The elements of an HTML fragment with their attributes, not its text."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[tuple[str, tuple[tuple[str, str | None], ...]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.found.append((tag, tuple(attrs)))
+
+    @classmethod
+    def of(cls, fragment: str) -> list[tuple[str, tuple[tuple[str, str | None], ...]]]:
+        parser = cls()
+        parser.feed(fragment)
+        return parser.found
+
+
+def test_hidden_test_names_never_reach_candidates(
+    client: TestClient,
+    db_session: Session,
+    engine: Engine,
+    settings: Settings,
+    admin: User,
+    org: Organisation,
+) -> None:
+    """Graded for real (local backend), with failing hidden tests and the score shown."""
+    position = make_position(db_session, org, show_score=True)
+    _, link = make_invitation(db_session, position)
+    csrf = open_link(client, link)
+    faulty = make_submission_zip(solution=MINI_ADD / "faulty" / "off-by-one" / "solution.py")
+    practice = upload(client, csrf, faulty)
+    final = upload(client, csrf, faulty, kind="final", confirm=True)
+    run_pages = [practice.headers["location"], final.headers["location"]]
+    for path in run_pages:
+        run_id = int(path.rsplit("/", 1)[1])
+        outcome = process_run(engine, settings=settings, run_id=run_id, worker="test")
+        assert outcome.status == "done"
+    final_run = db_session.get(GradingRun, int(run_pages[1].rsplit("/", 1)[1]))
+    assert final_run is not None and final_run.score is not None and final_run.score < 100
+    seen = []
+    for path in ["/c", *run_pages]:
+        for headers in ({}, {"HX-Request": "true"}):
+            response = client.get(path, headers=headers)
+            assert response.status_code == 200
+            seen.append(response.text)
+    candidate_pages = "\n".join(seen)
+    assert "test_add_small_numbers" in candidate_pages  # public results are shown
+    assert f"{final_run.score:.1f} / 100" in candidate_pages  # and the score, as allowed
+    for secret in (*HIDDEN_TESTS, "hidden/", "add(-5, 3) returned"):
+        assert secret not in candidate_pages, f"{secret!r} reached a candidate page"
+    # The same report on the staff side does name them: the check above has teeth.
+    staff = TestClient(client.app, follow_redirects=False)
+    sign_in(staff, db_session, admin)
+    report = staff.get(run_pages[1].removeprefix("/c")).text
+    assert all(name in report for name in HIDDEN_TESTS)
+    assert "add(-5, 3) returned -1" in text(staff.get(run_pages[1].removeprefix("/c")))

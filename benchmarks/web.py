@@ -47,16 +47,35 @@ def prepare(base: str) -> tuple[str, dict[str, str], dict[str, str]]:
     """(run id, staff cookies, candidate cookies) for one graded submission."""
     staff = httpx.Client(base_url=base)
     page = staff.get("/login").text
-    staff.post("/login", data={"email": "admin@demo.example", "password": PASSWORD,
-                               "csrf_token": csrf(page, "csrf_token")})
+    staff.post(
+        "/login",
+        data={
+            "email": "admin@demo.example",
+            "password": PASSWORD,
+            "csrf_token": csrf(page, "csrf_token"),
+        },
+    )
     page = staff.get("/positions").text
     token = csrf(page)
-    position = staff.post("/positions", data={
-        "csrf_token": token, "title": "Bench", "level": "Mid", "exercise_id": "mini-add",
-        "window_days": "7", "practice_runs": "1"}).headers["location"]
-    staff.post(f"{position}/invitations", data={
-        "csrf_token": token, "candidate_email": "bench@example.com",
-        "candidate_name": "Bench"})
+    position = staff.post(
+        "/positions",
+        data={
+            "csrf_token": token,
+            "title": "Bench",
+            "level": "Mid",
+            "exercise_id": "mini-add",
+            "window_days": "7",
+            "practice_runs": "1",
+        },
+    ).headers["location"]
+    staff.post(
+        f"{position}/invitations",
+        data={
+            "csrf_token": token,
+            "candidate_email": "bench@example.com",
+            "candidate_name": "Bench",
+        },
+    )
     outbox = staff.get("/outbox").text
     link = re.findall(r"/i/[\w-]+", outbox)[0]
     cand = httpx.Client(base_url=base)
@@ -67,8 +86,11 @@ def prepare(base: str) -> tuple[str, dict[str, str], dict[str, str]]:
     with zipfile.ZipFile(buf, "w") as zf:
         reference = ROOT / "tests/graders/exercises/mini-add/reference/solution.py"
         zf.writestr("solution.py", reference.read_text())
-    run = cand.post("/c/upload", data={"csrf_token": ctoken, "kind": "final", "confirm": "true"},
-                    files={"archive": ("s.zip", buf.getvalue(), "application/zip")})
+    run = cand.post(
+        "/c/upload",
+        data={"csrf_token": ctoken, "kind": "final", "confirm": "true"},
+        files={"archive": ("s.zip", buf.getvalue(), "application/zip")},
+    )
     run_id = run.headers["location"].rsplit("/", 1)[1]
     deadline = time.monotonic() + 120
     while "badge graded" not in cand.get(f"/c/runs/{run_id}").text:
@@ -78,15 +100,17 @@ def prepare(base: str) -> tuple[str, dict[str, str], dict[str, str]]:
     return run_id, dict(staff.cookies), dict(cand.cookies)
 
 
-async def load(base: str, path: str, cookies: dict[str, str], headers: dict[str, str],
-               clients: int, total: int) -> tuple[list[float], float]:
+async def load(
+    base: str, path: str, cookies: dict[str, str], headers: dict[str, str], clients: int, total: int
+) -> tuple[list[float], float]:
     latencies: list[float] = []
     queue: asyncio.Queue[int] = asyncio.Queue()
     for i in range(total):
         queue.put_nowait(i)
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(base_url=base, cookies=cookies, headers=headers,
-                                 limits=limits, timeout=30) as client:
+    async with httpx.AsyncClient(
+        base_url=base, cookies=cookies, headers=headers, limits=limits, timeout=30
+    ) as client:
 
         async def worker() -> None:
             while not queue.empty():
@@ -115,12 +139,18 @@ def main() -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory() as data:
-        env = {**os.environ, "WORKSAMPLE_DATA_DIR": data,
-               "WORKSAMPLE_EXERCISES_DIR": str(ROOT / "tests/graders/exercises"),
-               "WORKSAMPLE_DEMO_ADMIN_PASSWORD": PASSWORD}
+        env = {
+            **os.environ,
+            "WORKSAMPLE_DATA_DIR": data,
+            "WORKSAMPLE_EXERCISES_DIR": str(ROOT / "tests/graders/exercises"),
+            "WORKSAMPLE_DEMO_ADMIN_PASSWORD": PASSWORD,
+        }
         server = subprocess.Popen(
             [str(Path(sys.executable).with_name("worksample")), "serve", "--port", str(port)],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         try:
             for _ in range(300):
                 try:
@@ -139,11 +169,14 @@ def main() -> None:
             base_rps = 0.0
             for name, path, cookies, headers in rows:
                 latencies, elapsed = asyncio.run(
-                    load(base, path, cookies, headers, args.clients, args.requests))
+                    load(base, path, cookies, headers, args.clients, args.requests)
+                )
                 rps = len(latencies) / elapsed
                 base_rps = base_rps or rps
-                print(f"{name:26} {pct(latencies, .5):7.1f} {pct(latencies, .95):7.1f} "
-                      f"{pct(latencies, .99):7.1f} {rps:7.0f} {rps / base_rps:7.2f}")
+                print(
+                    f"{name:26} {pct(latencies, 0.5):7.1f} {pct(latencies, 0.95):7.1f} "
+                    f"{pct(latencies, 0.99):7.1f} {rps:7.0f} {rps / base_rps:7.2f}"
+                )
         finally:
             server.terminate()
             server.wait(timeout=30)

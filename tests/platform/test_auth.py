@@ -432,3 +432,9 @@ def test_hidden_test_names_never_reach_candidates(
     report = staff.get(run_pages[1].removeprefix("/c")).text
     assert all(name in report for name in HIDDEN_TESTS)
     assert "add(-5, 3) returned -1" in text(staff.get(run_pages[1].removeprefix("/c")))
+
+
+def test_no_api_schema_or_docs_are_published(client: TestClient) -> None:
+    # There is no JSON API yet; nothing describes the app's routes to strangers.
+    for path in ("/openapi.json", "/docs", "/redoc"):
+        assert client.get(path).status_code == 404, path

@@ -56,7 +56,6 @@ MATRIX = """
 method path                                  scope     anon     admin    manager  reviewer candidate
 GET   /                                     -         303      303      303      303      303
 GET   /healthz                              -         200      200      200      200      200
-GET   /openapi.json                         -         200      200      200      200      200
 GET   /static/style.css                     -         200      200      200      200      200
 GET   /static/app.js                        -         200      200      200      200      200
 GET   /static/vendor/htmx.min.js            -         200      200      200      200      200

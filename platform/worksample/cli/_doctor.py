@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 
 import typer
@@ -55,6 +56,14 @@ def doctor() -> None:
     removed = DockerBackend(client).remove_leftovers()
     if removed:
         line(True, "leftovers", f"removed {removed} container(s)/network(s) of dead workers")
+    iptables = shutil.which("iptables")
+    line(
+        iptables is not None and os.geteuid() == 0,
+        "AI-track network isolation",
+        "iptables as root: each grading's network is kept from the host's services"
+        if iptables and os.geteuid() == 0
+        else "needs iptables and root to keep AI-track networks from reaching this host",
+    )
     probe_image = None
     for track in TRACKS:
         image = find_image(client, track)

@@ -46,7 +46,9 @@ def create_app(settings: Settings, *, start_worker: bool | None = None) -> FastA
             engine.dispose()
 
     migrate(settings.effective_database_url)
-    app = FastAPI(title="worksample", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app = FastAPI(
+        title="worksample", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None
+    )
     app.state.settings = settings
     app.state.engine = engine
     app.state.queue = queue

@@ -14,9 +14,9 @@ EXERCISES = Path(__file__).resolve().parents[2] / "exercises"
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
 
-def test_the_ml_track_has_a_real_exercise() -> None:
+def test_both_tracks_have_real_exercises() -> None:
     tracks = {load_exercise(p).manifest.track for p in list_exercise_dirs(EXERCISES)}
-    assert "ml" in tracks
+    assert tracks == {"ml", "ai"}
 
 
 @pytest.mark.parametrize("path", list_exercise_dirs(EXERCISES), ids=lambda p: p.name)

@@ -1,0 +1,47 @@
+"""Unanswerable questions: abstaining is fine, a confident wrong answer is worse."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.category("abstention")
+
+MIN_ABSTENTION = 0.75
+# Utility per question: +1 correct answer, 0 abstention, -2 wrong answer (or answered unanswerable).
+WRONG_COST = 2.0
+MIN_UTILITY = 0.7
+
+
+def _unanswerable(hb):
+    return [q for q in hb.QUESTIONS if q["kind"] == "unanswerable"]
+
+
+def test_abstains_on_unanswerable_questions(hb, main_run):
+    main_run.require()
+    qs = _unanswerable(hb)
+    leaked = [
+        q["id"]
+        for q in qs
+        if hb.answered(main_run.answer(q)) or main_run.answer(q).get("citations")
+    ]
+    rate = 1 - len(leaked) / len(qs)
+    assert rate >= MIN_ABSTENTION, (
+        f"abstained (answerable false, no citations) on {rate:.0%} of unanswerable questions, "
+        f"below {MIN_ABSTENTION:.0%}; answered {leaked}"
+    )
+
+
+def test_abstention_aware_utility(hb, main_run):
+    main_run.require()
+    score = 0.0
+    qs = [q for q in hb.QUESTIONS if q["kind"] in ("fact", "unanswerable")]
+    for q in qs:
+        a = main_run.answer(q)
+        if not hb.answered(a):
+            continue
+        score += 1.0 if q["kind"] == "fact" and hb.correct(q, a) else -WRONG_COST
+    utility = score / len(qs)
+    assert utility >= MIN_UTILITY, (
+        f"utility {utility:.2f} (+1 correct, 0 abstain, -{WRONG_COST:g} wrong) "
+        f"is below {MIN_UTILITY}"
+    )

@@ -1,0 +1,35 @@
+"""Token and call budgets, read from the mock's usage log of the main run."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.category("budget")
+
+
+def _ok(records):
+    return [r for r in records if r.status == 200 and r.usage is not None]
+
+
+def test_prompt_tokens_per_call_within_budget(hb, main_run, exercise):
+    main_run.require()
+    budget = exercise.manifest.budgets["max_prompt_tokens_per_call"]
+    records = _ok(main_run.records)
+    assert records, "no successful chat requests in the log"
+    worst = max(r.usage.prompt_tokens for r in records)
+    assert worst <= budget, f"largest prompt {worst} tokens is over the {budget:g}-token budget"
+
+
+def test_calls_and_tokens_per_question_within_budget(hb, main_run, exercise):
+    main_run.require()
+    budgets = exercise.manifest.budgets
+    n = len(hb.QUESTIONS)
+    calls = len(main_run.records) / n
+    tokens = sum(r.usage.total_tokens for r in _ok(main_run.records)) / n
+    max_calls, max_tokens = budgets["max_calls_per_question"], budgets["max_tokens_per_question"]
+    assert calls <= max_calls, (
+        f"{calls:.2f} chat calls per question is over the budget of {max_calls:g}"
+    )
+    assert tokens <= max_tokens, (
+        f"{tokens:.0f} tokens per question is over the budget of {max_tokens:g}"
+    )

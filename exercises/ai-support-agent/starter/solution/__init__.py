@@ -1,0 +1,1 @@
+"""Your support agent. Entry point: python -m solution chat --conversation convo.json"""

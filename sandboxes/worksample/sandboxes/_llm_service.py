@@ -24,7 +24,7 @@ from worksample.sandboxes._errors import SandboxError, SandboxUnavailable
 
 ALIAS = "llm"
 PORT = 8080
-READY_TIMEOUT_S = 30.0
+READY_TIMEOUT_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -109,27 +109,40 @@ class MockLLMService:
         )  # fmt: skip
         self.container_id = created["Id"]
         api.start(self.container_id)
-        info = api.inspect_container(self.container_id)
-        ip = info["NetworkSettings"]["Networks"][self.network]["IPAddress"]
-        admin_url = f"http://{ip}:{PORT}"
-        deadline = time.monotonic() + READY_TIMEOUT_S
-        while True:
-            try:
-                if (
-                    httpx.get(
-                        f"{admin_url}/v1/models",
-                        timeout=1,
-                        headers={"authorization": f"Bearer {api_key}"},
-                    ).status_code
-                    == 200
-                ):
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise SandboxError(f"the mock LLM did not answer within {READY_TIMEOUT_S:.0f} s")
-            time.sleep(0.05)
+        admin_url = self._wait_ready(api_key)
         return LLMEndpoints(self.network, admin_url, admin_token, api_key)
+
+    def _wait_ready(self, api_key: str) -> str:
+        """The admin URL once the mock answers. The container's address is read
+        again on every try: under load the engine may report it late."""
+        assert self.container_id is not None and self.network is not None
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        last = "no address yet"
+        while time.monotonic() < deadline:
+            info = self.client.api.inspect_container(self.container_id)
+            state = info.get("State", {})
+            if not state.get("Running"):
+                raise SandboxError(
+                    f"the mock LLM exited: {state.get('Status')}, "
+                    f"exit code {state.get('ExitCode')}, oom {state.get('OOMKilled')}"
+                )
+            network = info["NetworkSettings"]["Networks"].get(self.network) or {}
+            ip = network.get("IPAddress")
+            if ip:
+                url = f"http://{ip}:{PORT}"
+                try:
+                    answer = httpx.get(
+                        f"{url}/v1/models",
+                        timeout=2,
+                        headers={"authorization": f"Bearer {api_key}"},
+                    )
+                    if answer.status_code == 200:
+                        return url
+                    last = f"HTTP {answer.status_code}"
+                except httpx.HTTPError as exc:
+                    last = f"{type(exc).__name__} at {url}"
+            time.sleep(0.1)
+        raise SandboxError(f"the mock LLM did not answer within {READY_TIMEOUT_S:.0f} s ({last})")
 
     def close(self) -> None:
         if self.container_id is not None:

@@ -8,6 +8,8 @@ import threading
 from pathlib import Path
 
 import docker
+import docker.errors
+import httpx
 import pytest
 from worksample.graders import grade, load_exercise, validate_exercise
 from worksample.sandboxes import DockerBackend, Limits, MockLLMService, find_image
@@ -90,6 +92,36 @@ def test_candidate_reaches_the_mock_and_nothing_else(backend: DockerBackend, ai_
     assert accepted == [], "the candidate reached a service on the host"
     rules = subprocess.run(["iptables", "-S", "INPUT"], capture_output=True, text=True)
     assert interface not in rules.stdout, "firewall rules left behind"
+
+
+def test_mock_starts_whatever_its_random_secrets_begin_with(
+    backend: DockerBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A token that begins with "-" once read as a command-line option (CI, 1 in 64)."""
+    mock_image = find_image(backend.client, "mockllm")
+    assert mock_image is not None, "run `worksample images build --track mockllm`"
+    import secrets
+
+    from worksample.sandboxes import _llm_service
+
+    monkeypatch.setattr(_llm_service.secrets, "token_urlsafe", lambda n: "-" + secrets.token_hex(n))
+    with MockLLMService(backend, mock_image.tag, isolate_host=False) as llm:
+        assert llm.endpoints is not None
+        assert llm.endpoints.admin_token.startswith("-")
+        admin = httpx.get(
+            f"{llm.endpoints.admin_url}/_admin/requests",
+            headers={"authorization": f"Bearer {llm.endpoints.admin_token}"},
+        )
+        assert admin.status_code == 200
+        models = httpx.get(
+            f"{llm.endpoints.admin_url}/v1/models",
+            headers={"authorization": f"Bearer {llm.endpoints.api_key}"},
+        )
+        assert models.status_code == 200
+        container = llm.container_id
+    assert container is not None
+    with pytest.raises(docker.errors.NotFound):
+        backend.client.containers.get(container)
 
 
 def test_ai_exercise_validates_with_the_mock_in_its_container() -> None:

@@ -19,6 +19,7 @@ import docker
 import docker.errors
 import httpx
 from docker.types import LogConfig
+from worksample.mockllm._settings import ENV_ADMIN_TOKEN, ENV_API_KEY
 from worksample.sandboxes._docker import LABEL, OWNER_LABEL, DockerBackend, owner_id
 from worksample.sandboxes._errors import SandboxError, SandboxUnavailable
 
@@ -92,13 +93,19 @@ class MockLLMService:
             nano_cpus=int(1e9),
             pids_limit=128,
             init=True,
-            auto_remove=True,
-            log_config=LogConfig(type="none"),
+            # Removed by close(), not by the engine: if it exits at start, its
+            # output is still there to say why. Its output is ours, bounded.
+            log_config=LogConfig(
+                type="local", config={"max-size": "256k", "max-file": "1", "compress": "false"}
+            ),
         )
         created = api.create_container(
             self.image,
-            command=["python3", "-m", "worksample.mockllm", "serve", "--host", "0.0.0.0",
-                     "--port", str(PORT), "--api-key", api_key, "--admin-token", admin_token],
+            # Secrets go by environment: on a command line, a token that starts
+            # with "-" reads as an option (1 start in 64 failed that way).
+            command=["python3", "-m", "worksample.mockllm", "serve", "--host=0.0.0.0",
+                     f"--port={PORT}"],
+            environment={ENV_API_KEY: api_key, ENV_ADMIN_TOKEN: admin_token},
             user="10002:10002",
             labels={LABEL: "1", OWNER_LABEL: owner_id(), "org.worksample.role": "mockllm"},
             host_config=host_config,
@@ -125,6 +132,7 @@ class MockLLMService:
                 raise SandboxError(
                     f"the mock LLM exited: {state.get('Status')}, "
                     f"exit code {state.get('ExitCode')}, oom {state.get('OOMKilled')}"
+                    f"{self._last_output()}"
                 )
             network = info["NetworkSettings"]["Networks"].get(self.network) or {}
             ip = network.get("IPAddress")
@@ -143,6 +151,16 @@ class MockLLMService:
                     last = f"{type(exc).__name__} at {url}"
             time.sleep(0.1)
         raise SandboxError(f"the mock LLM did not answer within {READY_TIMEOUT_S:.0f} s ({last})")
+
+    def _last_output(self) -> str:
+        """The end of the container's output, for an error message ("" if none)."""
+        assert self.container_id is not None
+        try:
+            raw = self.client.api.logs(self.container_id, tail=20)
+        except docker.errors.APIError:
+            return ""
+        text = raw.decode("utf-8", "replace").strip() if isinstance(raw, bytes) else ""
+        return f"; its last output:\n{text[-2000:]}" if text else ""
 
     def close(self) -> None:
         if self.container_id is not None:

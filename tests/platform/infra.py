@@ -6,6 +6,7 @@ import itertools
 import secrets
 import shutil
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -13,6 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import psycopg
 import pytest
 import uvicorn
@@ -37,6 +39,19 @@ def wait_until(check: Callable[[], bool], *, timeout: float, what: str) -> None:
         if time.monotonic() > deadline:
             pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}", pytrace=False)
         time.sleep(0.05)
+
+
+def wait_for_serve(proc: subprocess.Popen[bytes], base: str, *, log: Path) -> None:
+    """Until `worksample serve` answers /healthz; fails with its log if it exits first."""
+
+    def answered_or_exited() -> bool:
+        try:
+            return httpx.get(f"{base}/healthz", timeout=1).is_success
+        except httpx.HTTPError:
+            return proc.poll() is not None
+
+    wait_until(answered_or_exited, timeout=60, what=f"worksample serve at {base} to answer")
+    assert proc.poll() is None, log.read_text(errors="replace")
 
 
 def need(path: str | Path | None, what: str) -> str:

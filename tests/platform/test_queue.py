@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-import httpx
 import pytest
 from factories import (
     MINI_ADD,
@@ -37,7 +36,7 @@ from factories import (
 from factories import make_user as make_staff
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from infra import Database, free_port, wait_until
+from infra import Database, free_port, wait_for_serve, wait_until
 from pages import open_link, sign_in, text, upload
 from sqlalchemy import Engine
 from sqlmodel import Session, func, select
@@ -141,15 +140,7 @@ def test_serve_with_its_embedded_worker_stops_on_sigterm(tmp_path: Path) -> None
             start_new_session=True,
         )
     try:
-
-        def healthy() -> bool:
-            try:
-                return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).is_success
-            except httpx.HTTPError:
-                return proc.poll() is not None
-
-        wait_until(healthy, timeout=60, what="worksample serve to answer")
-        assert proc.poll() is None, log.read_text()
+        wait_for_serve(proc, f"http://127.0.0.1:{port}", log=log)
         proc.send_signal(signal.SIGTERM)
         # uvicorn re-raises the signal once it has shut down cleanly.
         assert proc.wait(timeout=20) in (0, -signal.SIGTERM), log.read_text()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -22,6 +23,15 @@ def serve(
         Path | None, typer.Option(help="Data folder (default ./var or WORKSAMPLE_DATA_DIR).")
     ] = None,
     demo: Annotated[bool, typer.Option(help="Seed the demo organisation on first start.")] = True,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=32,
+            help="Web server processes (one per core serves most). The embedded grading "
+            "worker runs once, in this process.",
+        ),
+    ] = 1,
 ) -> None:
     """Migrate, seed the demo, start the web app with an embedded grading worker."""
     from worksample.web.app import create_app
@@ -49,7 +59,31 @@ def serve(
             for link in seeded.candidate_links:
                 console.print(f"  candidate link: {link}", markup=False)
     console.print(f"[bold green]worksample is running at {settings.base_url}[/bold green]")
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    if workers == 1:
+        uvicorn.run(app, host=host, port=port, log_level="warning")
+        return
+    # Each web process builds its app from the environment; they must agree
+    # with this one, and none of them consumes the queue: this one does.
+    os.environ["WORKSAMPLE_DATA_DIR"] = str(settings.data_dir.resolve())
+    os.environ["WORKSAMPLE_BASE_URL"] = settings.base_url
+    consumer = None
+    if settings.embedded_worker:
+        consumer = app.state.queue.consumer(workers=1, embedded=True)
+        consumer.start()
+        app.state.queue.recover_now()
+    try:
+        uvicorn.run(
+            "worksample.web.app:create_web_worker_app",
+            factory=True,
+            workers=workers,
+            host=host,
+            port=port,
+            log_level="warning",
+        )
+    finally:
+        if consumer is not None:
+            consumer.stop(graceful=True)
+        app.state.engine.dispose()
 
 
 def worker(

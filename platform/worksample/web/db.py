@@ -11,6 +11,13 @@ from sqlalchemy import Engine, event
 from sqlmodel import Session, create_engine
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+# Connections per process, and requests the app lets in at once (see
+# middleware.InFlightLimit). Each request holds one connection, so the limit
+# must stay below the pool; the rest is for the grading worker and the queue's
+# bookkeeping. One process runs Python on one core at a time: past a few
+# requests in flight, more only lengthen each one's wait.
+POOL_SIZE, POOL_OVERFLOW = 10, 20
+REQUESTS_IN_FLIGHT = 8
 
 
 def make_engine(url: str) -> Engine:
@@ -18,7 +25,12 @@ def make_engine(url: str) -> Engine:
         path = url.removeprefix("sqlite:///")
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            pool_size=POOL_SIZE,
+            max_overflow=POOL_OVERFLOW,
+        )
 
         @event.listens_for(engine, "connect")
         def _pragmas(conn, _record):  # type: ignore[no-untyped-def]
@@ -30,7 +42,7 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW)
 
 
 def alembic_config(url: str) -> Config:

@@ -1,8 +1,15 @@
-"""Dependencies, as `Annotated` aliases: settings, database session, who is asking."""
+"""Dependencies, as `Annotated` aliases: settings, database session, who is asking.
+
+They are `async def` on purpose though they call the database synchronously:
+FastAPI runs each plain `def` dependency in its own hop to the thread pool, and
+these are one query by a unique index. A plain `def` route then runs in one
+thread hop; the pages polled or reloaded most are `async def` and take none.
+The database calls on the event loop are why middleware.InFlightLimit exists.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
@@ -10,7 +17,7 @@ from sqlmodel import Session
 from worksample.settings import Settings
 from worksample.web.models import Invitation, User, WebSession
 from worksample.web.security import same
-from worksample.web.services.auth import find_session
+from worksample.web.services.auth import Visitor, find_visitor
 
 SESSION_COOKIE = "ws_session"
 
@@ -19,12 +26,12 @@ class LoginRequired(Exception):
     """Raised for anonymous staff pages; answered with a redirect to /login."""
 
 
-def get_settings_dep(request: Request) -> Settings:
+async def get_settings_dep(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_db(request: Request) -> Iterator[Session]:
+async def get_db(request: Request) -> AsyncIterator[Session]:
     with Session(request.app.state.engine) as session:
         yield session
 
@@ -33,31 +40,35 @@ SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 SessionDep = Annotated[Session, Depends(get_db)]
 
 
-def get_web_session(request: Request, db: SessionDep) -> WebSession | None:
-    web = find_session(db, request.cookies.get(SESSION_COOKIE))
-    request.state.web_session = web  # templates read its CSRF token
-    return web
+async def get_visitor(request: Request, db: SessionDep) -> Visitor | None:
+    visitor = find_visitor(db, request.cookies.get(SESSION_COOKIE))
+    request.state.web_session = visitor.session if visitor else None  # for the CSRF token
+    return visitor
+
+
+VisitorDep = Annotated[Visitor | None, Depends(get_visitor)]
+
+
+async def get_web_session(visitor: VisitorDep) -> WebSession | None:
+    return visitor.session if visitor else None
 
 
 WebSessionDep = Annotated[WebSession | None, Depends(get_web_session)]
 
 
-def get_current_user(db: SessionDep, web: WebSessionDep) -> User:
-    if web is None or web.user_id is None:
+async def get_current_user(visitor: VisitorDep) -> User:
+    if visitor is None or visitor.user is None or not visitor.user.active:
         raise LoginRequired
-    user = db.get(User, web.user_id)
-    if user is None or not user.active:
-        raise LoginRequired
-    return user
+    return visitor.user
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
-def get_candidate(db: SessionDep, web: WebSessionDep) -> Invitation:
-    if web is None or web.invitation_id is None:
+async def get_candidate(visitor: VisitorDep) -> Invitation:
+    if visitor is None or visitor.session.invitation_id is None:
         raise HTTPException(403, "Open the personal link from your invitation email.")
-    invitation = db.get(Invitation, web.invitation_id)
+    invitation = visitor.invitation
     if invitation is None or invitation.revoked_at is not None:
         raise HTTPException(403, "This invitation has been revoked.")
     return invitation

@@ -1,12 +1,13 @@
-"""Security headers on every response; a cap on request bodies."""
+"""Security headers on every response; a cap on request bodies; a cap on
+requests in flight."""
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import HTTPException
-from starlette.datastructures import Headers
-from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.requests import Request
-from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from worksample.web.rendering import render
 
@@ -17,15 +18,56 @@ CSP = (
 )
 
 
-class SecurityHeaders(BaseHTTPMiddleware):
-    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
-        response = await call_next(request)
-        response.headers["Content-Security-Policy"] = CSP
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "no-referrer"
-        response.headers["X-Frame-Options"] = "DENY"
-        response.headers.setdefault("Cache-Control", "no-store")
-        return response
+class SecurityHeaders:
+    """Plain ASGI (not BaseHTTPMiddleware, which costs a task and a stream per request)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers["Content-Security-Policy"] = CSP
+                headers["X-Content-Type-Options"] = "nosniff"
+                headers["Referrer-Policy"] = "no-referrer"
+                headers["X-Frame-Options"] = "DENY"
+                headers.setdefault("Cache-Control", "no-store")
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+class InFlightLimit:
+    """At most `limit` requests past this point at once; the rest wait their turn.
+
+    Each request holds one database connection from its first query until the
+    response is sent. With more requests in flight than the pool has
+    connections, those waiting for a connection can hold every worker thread
+    while those holding one wait for a thread: nothing moves until the pool
+    times out. So requests queue here, cheaply, before they take either.
+    Static files take neither and pass by."""
+
+    def __init__(self, app: ASGIApp, *, limit: int, exempt_prefix: str = "/static/") -> None:
+        self.app = app
+        self.limit = limit
+        self.exempt_prefix = exempt_prefix
+        # A semaphore belongs to one event loop; tests may serve one app from several.
+        self._slots: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(self.exempt_prefix):
+            await self.app(scope, receive, send)
+            return
+        loop = asyncio.get_running_loop()
+        if self._slots is None or self._slots[0] is not loop:
+            self._slots = (loop, asyncio.Semaphore(self.limit))
+        async with self._slots[1]:
+            await self.app(scope, receive, send)
 
 
 class BodyLimit:

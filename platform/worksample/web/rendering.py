@@ -12,6 +12,8 @@ from fastapi.templating import Jinja2Templates
 from markdown_it import MarkdownIt
 
 templates = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
+# The templates ship with the package: no need to stat each one per request.
+templates.env.auto_reload = False
 _markdown = MarkdownIt("commonmark", {"html": False}).enable("table")
 
 

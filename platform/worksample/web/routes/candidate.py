@@ -128,13 +128,16 @@ async def upload(
     return RedirectResponse(f"/c/runs/{run.id}", status_code=303)
 
 
+# `async def` though it queries synchronously: htmx polls this page while a run
+# is under way, and a thread hop would cost more than its two indexed queries.
 @router.get("/c/runs/{run_id}")
-def run_page(
+async def run_page(
     request: Request, db: SessionDep, invitation: CurrentCandidate, run_id: int
 ) -> Response:
-    run, submission = submissions.get_own_run(db, invitation=invitation, run_id=run_id)
+    own = submissions.get_own_run(db, invitation=invitation, run_id=run_id)
+    run, submission = own.run, own.submission
     position = _position(db, invitation)
-    report = load_report(db, run)
+    report = load_report(db, run, digest=own.report_digest)
     return render(
         request,
         "candidate/run.html",

@@ -182,8 +182,10 @@ def submissions_page(
     )
 
 
+# `async def` though it queries synchronously: two indexed queries, and the
+# parsed report is kept in memory; a thread hop would cost more.
 @router.get("/runs/{run_id}")
-def report_page(request: Request, db: SessionDep, user: CurrentUser, run_id: int) -> Response:
+async def report_page(request: Request, db: SessionDep, user: CurrentUser, run_id: int) -> Response:
     view = reviews.report_for_staff(db, user=user, run_id=run_id)
     return render(request, "reviews/report.html", {"user": user, "view": view})
 

@@ -5,8 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, func, select
-from worksample.web.models import Invitation, LoginAttempt, User, WebSession, utcnow
+from worksample.web.models import (
+    Invitation,
+    LoginAttempt,
+    Position,
+    User,
+    WebSession,
+    utcnow,
+)
 from worksample.web.security import new_token, token_hash, verify_password
 
 STAFF_SESSION = timedelta(hours=12)
@@ -82,13 +90,45 @@ def start_session(
     return Established(token=token, session=web)
 
 
-def find_session(session: Session, token: str | None) -> WebSession | None:
+@dataclass(frozen=True)
+class Visitor:
+    """A live web session, with its staff user or its invitation and position."""
+
+    session: WebSession
+    user: User | None
+    invitation: Invitation | None
+    position: Position | None
+
+
+# Built once (building and keying a statement costs more than running it), and
+# with what every page asks for next, in the same query.
+_VISITOR = (
+    select(WebSession, User, Invitation, Position)
+    .outerjoin(User, col(User.id) == WebSession.user_id)
+    .outerjoin(Invitation, col(Invitation.id) == WebSession.invitation_id)
+    .outerjoin(Position, col(Position.id) == Invitation.position_id)
+    .where(col(WebSession.token_hash) == bindparam("token_hash"))
+)
+
+
+def find_visitor(session: Session, token: str | None) -> Visitor | None:
+    """Who holds this session cookie: None for no, an unknown, a revoked or an
+    expired session. The rows stay in `session` (its identity map), so
+    `session.get` finds them without another query while the Visitor lives."""
     if not token:
         return None
-    web = session.exec(select(WebSession).where(WebSession.token_hash == token_hash(token))).first()
-    if web is None or web.revoked or web.expires_at <= utcnow():
+    row = session.exec(_VISITOR, params={"token_hash": token_hash(token)}).first()
+    if row is None:
         return None
-    return web
+    web, user, invitation, position = row
+    if web.revoked or web.expires_at <= utcnow():
+        return None
+    return Visitor(web, user, invitation, position)
+
+
+def find_session(session: Session, token: str | None) -> WebSession | None:
+    visitor = find_visitor(session, token)
+    return visitor.session if visitor else None
 
 
 def end_session(session: Session, web: WebSession) -> None:

@@ -15,11 +15,12 @@ import logging
 import secrets
 import tempfile
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import Engine, and_, or_, update
+from sqlalchemy import Engine, and_, bindparam, or_, update
 from sqlmodel import Session, col, select
 from worksample.graders import ExerciseError, Report, find_exercise, grade
 from worksample.settings import Settings
@@ -249,8 +250,32 @@ def retry_run(session: Session, *, user: User, run_id: int) -> GradingRun:
     return run
 
 
-def load_report(session: Session, run: GradingRun) -> Report | None:
+_REPORT_SHA = select(Blob.sha256).where(col(Blob.id) == bindparam("blob_id"))
+_parsed_reports: OrderedDict[tuple[int, str], Report] = OrderedDict()
+_parsed_lock = threading.Lock()
+PARSED_REPORTS_KEPT = 256
+
+
+def load_report(session: Session, run: GradingRun, *, digest: str | None = None) -> Report | None:
+    """The run's report. Parsed reports are kept per process (a blob is never
+    changed once written), keyed by id and digest; the caller must not change one.
+    A caller that read the blob's digest with the run passes it and saves a query."""
     if run.report_blob_id is None:
         return None
+    sha = digest or session.exec(_REPORT_SHA, params={"blob_id": run.report_blob_id}).first()
+    if sha is None:
+        return None
+    key = (run.report_blob_id, sha)
+    with _parsed_lock:
+        if (report := _parsed_reports.get(key)) is not None:
+            _parsed_reports.move_to_end(key)
+            return report
     blob = session.get(Blob, run.report_blob_id)
-    return Report.model_validate_json(blob.data) if blob else None
+    if blob is None:
+        return None
+    report = Report.model_validate_json(blob.data)
+    with _parsed_lock:
+        _parsed_reports[key] = report
+        while len(_parsed_reports) > PARSED_REPORTS_KEPT:
+            _parsed_reports.popitem(last=False)
+    return report

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import bindparam
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 from worksample.graders import Report
-from worksample.web.models import GradingRun, Invitation, Position, Submission, User
+from worksample.web.models import Blob, GradingRun, Invitation, Position, Submission, User
 from worksample.web.services.errors import NotFound
 from worksample.web.services.grading import load_report
 
@@ -45,13 +47,22 @@ def submissions_for_position(session: Session, *, position: Position) -> list[Re
     return rows
 
 
+# SQLAlchemy's select and execute: SQLModel's are typed for at most four columns.
+_REPORT_ROWS = (
+    sa_select(GradingRun, Submission, Invitation, Position, col(Blob.sha256))
+    .join(Submission, col(Submission.id) == GradingRun.submission_id)
+    .join(Invitation, col(Invitation.id) == Submission.invitation_id)
+    .join(Position, col(Position.id) == Invitation.position_id)
+    .outerjoin(Blob, col(Blob.id) == GradingRun.report_blob_id)
+    .where(col(GradingRun.id) == bindparam("run_id"), col(GradingRun.org_id) == bindparam("org_id"))
+)
+
+
 def report_for_staff(session: Session, *, user: User, run_id: int) -> ReportView:
-    run = session.get(GradingRun, run_id)
-    if run is None or run.org_id != user.org_id:
+    """One query for the run and what it belongs to; another run's id is not found."""
+    row = session.execute(_REPORT_ROWS, {"run_id": run_id, "org_id": user.org_id}).first()
+    if row is None:
         raise NotFound
-    submission = session.get(Submission, run.submission_id)
-    invitation = session.get(Invitation, submission.invitation_id) if submission else None
-    position = session.get(Position, invitation.position_id) if invitation else None
-    if submission is None or invitation is None or position is None:
-        raise NotFound
-    return ReportView(run, submission, invitation, position, load_report(session, run))
+    run, submission, invitation, position, digest = row
+    report = load_report(session, run, digest=digest)
+    return ReportView(run, submission, invitation, position, report)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+from sqlalchemy import bindparam
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from worksample.graders import SubmissionRejected, read_zip
@@ -50,15 +51,30 @@ def latest_run(session: Session, submission_id: int) -> GradingRun | None:
     ).first()
 
 
-def get_own_run(
-    session: Session, *, invitation: Invitation, run_id: int
-) -> tuple[GradingRun, Submission]:
-    """A run of this invitation's own uploads; any other id is not found."""
-    run = session.get(GradingRun, run_id)
-    submission = session.get(Submission, run.submission_id) if run else None
-    if run is None or submission is None or submission.invitation_id != invitation.id:
+_OWN_RUN = (
+    select(GradingRun, Submission, Blob.sha256)
+    .join(Submission, col(Submission.id) == GradingRun.submission_id)
+    .outerjoin(Blob, col(Blob.id) == GradingRun.report_blob_id)
+    .where(
+        col(GradingRun.id) == bindparam("run_id"),
+        col(Submission.invitation_id) == bindparam("invitation_id"),
+    )
+)
+
+
+@dataclass(frozen=True)
+class OwnRun:
+    run: GradingRun
+    submission: Submission
+    report_digest: str | None
+
+
+def get_own_run(session: Session, *, invitation: Invitation, run_id: int) -> OwnRun:
+    """A run of this invitation's own uploads (one query); any other id is not found."""
+    row = session.exec(_OWN_RUN, params={"run_id": run_id, "invitation_id": invitation.id}).first()
+    if row is None:
         raise NotFound
-    return run, submission
+    return OwnRun(*row)
 
 
 def practice_left(session: Session, *, invitation: Invitation, position: Position) -> int:

@@ -14,13 +14,11 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from factories import (
     MINI_ADD,
     make_invitation,
@@ -32,7 +30,7 @@ from factories import (
     make_user,
 )
 from fastapi import FastAPI
-from infra import free_port, wait_for_serve, wait_until
+from infra import free_port, live_server, wait_for_serve, wait_until
 from pages import enter_as_candidate, open_link, sign_in, upload
 from sqlmodel import Session
 from starlette.types import Receive, Scope, Send
@@ -75,17 +73,10 @@ def test_in_flight_limit_admits_at_most_its_limit_and_lets_static_files_by() -> 
 
 @pytest.fixture
 def served(make_app: Callable[..., FastAPI]) -> Iterator[str]:
-    """The real app under uvicorn on a loopback port (httpx's ASGI transport
-    runs no thread pool, so it could not starve)."""
-    port = free_port()
-    config = uvicorn.Config(make_app(), host="127.0.0.1", port=port, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    wait_until(lambda: server.started, timeout=30, what="uvicorn to start")
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=30)
+    """The real app under uvicorn (httpx's ASGI transport runs no thread pool,
+    so it could not starve)."""
+    with live_server(make_app()) as base:
+        yield base
 
 
 def test_many_simultaneous_page_loads_are_all_answered(served: str, db_session: Session) -> None:

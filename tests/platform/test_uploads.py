@@ -121,6 +121,19 @@ def test_not_a_zip(candidate: Candidate) -> None:
     assert candidate.stored() == before
 
 
+def test_a_form_without_its_file_gets_a_page_naming_the_field(candidate: Candidate) -> None:
+    before = candidate.stored()
+    response = candidate.client.post(
+        "/c/upload", data={"csrf_token": candidate.csrf, "kind": "practice"}
+    )
+    refused(candidate, response, 400, "The form could not be read (archive: Field required)")
+    assert response.headers["content-type"].startswith("text/html")
+    assert candidate.stored() == before
+    # A run id that is not a number names no page: the same 404 as any other.
+    response = candidate.client.get("/c/runs/not-a-number")
+    refused(candidate, response, 404, "No such page here.")
+
+
 def test_zip_slip(candidate: Candidate) -> None:
     before = candidate.stored()
     data = make_submission_zip({"solution.py": "x = 1\n", "../../etc/cron.d/evil": "* * * * *"})

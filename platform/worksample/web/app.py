@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 
 import js_lib_htmx
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -87,6 +88,23 @@ def create_app(settings: Settings, *, start_worker: bool | None = None) -> FastA
             {"status": exc.status_code, "message": exc.detail},
             status_code=exc.status_code,
         )
+
+    # FastAPI answers malformed input with JSON; people get a page that says
+    # which field. A path id that is not a number names no page at all.
+    @app.exception_handler(RequestValidationError)
+    async def _malformed(request: Request, exc: RequestValidationError) -> HTMLResponse:
+        errors = exc.errors()
+        if any(e.get("loc", ("",))[0] == "path" for e in errors):
+            return render(
+                request, "error.html", {"status": 404, "message": "No such page here."},
+                status_code=404,
+            )  # fmt: skip
+        fields = "; ".join(
+            f"{e['loc'][-1] if e.get('loc') else 'request'}: {e.get('msg', 'invalid')}"
+            for e in errors
+        )
+        message = f"The form could not be read ({fields}). Go back, fix it and send it again."
+        return render(request, "error.html", {"status": 400, "message": message}, status_code=400)
 
     @app.exception_handler(NotFound)
     async def _not_found(request: Request, exc: NotFound) -> HTMLResponse:

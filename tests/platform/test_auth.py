@@ -157,16 +157,30 @@ def test_cookie_flags(make_app: Callable[..., FastAPI], admin: User, db_session:
     assert "SameSite=lax" in cookie
 
 
-def test_logout_revokes_the_server_side_session(client: TestClient, admin: User) -> None:
+@pytest.mark.parametrize("sent_as", ["form", "htmx header"])
+def test_logout_revokes_the_server_side_session(
+    client: TestClient, admin: User, sent_as: str
+) -> None:
     token = log_in(client, admin.email).cookies[SESSION_COOKIE]
     csrf = csrf_of(client.get("/positions"))
-    response = client.post("/logout", data={"csrf_token": csrf})
+    if sent_as == "form":
+        response = client.post("/logout", data={"csrf_token": csrf})
+    else:
+        response = client.post("/logout", headers={"X-CSRF-Token": csrf, "HX-Request": "true"})
     assert response.status_code == 303
     assert response.headers["location"] == "/login"
     # The cookie is gone from the browser, and a copy of it is worth nothing.
     replay = TestClient(client.app, follow_redirects=False, cookies={SESSION_COOKIE: token})
     assert replay.get("/positions").status_code == 303
     assert replay.get("/positions").headers["location"].startswith("/login")
+
+
+def test_a_forged_logout_leaves_the_session_alive(client: TestClient, admin: User) -> None:
+    token = log_in(client, admin.email).cookies[SESSION_COOKIE]
+    response = client.post("/logout", data={"csrf_token": "forged"})
+    assert response.status_code == 303
+    still = TestClient(client.app, follow_redirects=False, cookies={SESSION_COOKIE: token})
+    assert still.get("/positions").status_code == 200
 
 
 @pytest.mark.parametrize(

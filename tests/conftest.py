@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 import docker
 import pytest
+from hostnet import HostListener
 from worksample.sandboxes import DockerBackend, EngineUnavailable, connect_engine, find_image
 from worksample.sandboxes._docker import owner_id
 
@@ -58,3 +59,10 @@ def backend(engine: docker.DockerClient) -> Iterator[DockerBackend]:
     left += [n.name for n in engine.networks.list(filters={"label": "org.worksample.owner=" + me})]
     left += [v.name for v in engine.volumes.list(filters={"label": "org.worksample.sandbox"})]
     assert not left, f"sandbox resources left behind: {left}"
+
+
+@pytest.fixture
+def host_listener() -> Iterator[HostListener]:
+    listener = HostListener()
+    yield listener
+    listener.accepted()

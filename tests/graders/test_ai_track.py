@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
-import threading
 from pathlib import Path
 
 import docker
 import docker.errors
 import httpx
 import pytest
+from hostnet import HostListener
 from worksample.graders import grade, load_exercise, validate_exercise
 from worksample.sandboxes import DockerBackend, Limits, MockLLMService, find_image
 
@@ -47,40 +46,26 @@ def docker0_address(client: docker.DockerClient) -> str:
     return config.get("Gateway") or str(next(ipaddress.ip_network(config["Subnet"]).hosts()))
 
 
-def test_candidate_reaches_the_mock_and_nothing_else(backend: DockerBackend, ai_image: str) -> None:
+def test_candidate_reaches_the_mock_and_nothing_else(
+    backend: DockerBackend, ai_image: str, host_listener: HostListener
+) -> None:
     mock_image = find_image(backend.client, "mockllm")
     assert mock_image is not None, "run `worksample images build --track mockllm`"
-    listener = socket.create_server(("0.0.0.0", 0))
-    listener.settimeout(10)
-    port = listener.getsockname()[1]
-    accepted: list[object] = []
-
-    def accept() -> None:
-        try:
-            accepted.append(listener.accept())
-        except OSError:
-            pass
-
-    thread = threading.Thread(target=accept)
-    thread.start()
-    try:
-        with MockLLMService(backend, mock_image.tag) as llm:
-            assert llm.endpoints is not None
-            network = llm.endpoints.network
-            gateway = backend.client.networks.get(network).attrs["IPAM"]["Config"][0]["Gateway"]
-            script = (PROBE.replace("GATEWAY", repr(gateway))
-                      .replace("DOCKER0", repr(docker0_address(backend.client)))
-                      .replace("PORT", str(port)))  # fmt: skip
-            with backend.open_session(
-                image=ai_image, limits=Limits(), network=network, env=llm.endpoints.candidate_env
-            ) as session:
-                result = session.run(["python3", "-c", script], timeout=60)
-            interface = "wsn" + network.removeprefix("ws-net-")
-            rules = subprocess.run(["iptables", "-S", "INPUT"], capture_output=True, text=True)
-            assert interface in rules.stdout
-    finally:
-        listener.close()
-        thread.join()
+    with MockLLMService(backend, mock_image.tag) as llm:
+        assert llm.endpoints is not None
+        network = llm.endpoints.network
+        gateway = backend.client.networks.get(network).attrs["IPAM"]["Config"][0]["Gateway"]
+        script = (PROBE.replace("GATEWAY", repr(gateway))
+                  .replace("DOCKER0", repr(docker0_address(backend.client)))
+                  .replace("PORT", str(host_listener.port)))  # fmt: skip
+        with backend.open_session(
+            image=ai_image, limits=Limits(), network=network, env=llm.endpoints.candidate_env
+        ) as session:
+            result = session.run(["python3", "-c", script], timeout=60)
+        interface = "wsn" + network.removeprefix("ws-net-")
+        rules = subprocess.run(["iptables", "-S", "INPUT"], capture_output=True, text=True)
+        assert interface in rules.stdout
+    accepted = host_listener.accepted()
     import json
 
     seen = json.loads(result.text())

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import ipaddress
 import os
-import socket
-import threading
 import time
 from pathlib import Path
 
 import docker
 import pytest
+from hostnet import HostListener
 from worksample.sandboxes import DockerBackend, Limits, SandboxError
 
 pytestmark = pytest.mark.docker
@@ -160,29 +159,18 @@ def test_writing_outside_the_work_dir_fails(
         )
 
 
-def test_network_exfiltration_fails(backend: DockerBackend, ml_image: str) -> None:
+def test_network_exfiltration_fails(
+    backend: DockerBackend, ml_image: str, host_listener: HostListener
+) -> None:
     """TCP to a listener on this host and DNS both fail; nothing reached the listener."""
     ipam = backend.client.networks.get("bridge").attrs["IPAM"]["Config"][0]
     # The bridge's gateway is this machine's own docker0 address.
     gateway = ipam.get("Gateway") or str(next(ipaddress.ip_network(ipam["Subnet"]).hosts()))
-    listener = socket.create_server(("0.0.0.0", 0))
-    port = listener.getsockname()[1]
-    listener.settimeout(5)
-    accepted: list[object] = []
-
-    def accept() -> None:
-        try:
-            accepted.append(listener.accept())
-        except OSError:
-            pass
-
-    thread = threading.Thread(target=accept)
-    thread.start()
     script = f"""
 import os, socket
 print("interfaces", sorted(os.listdir("/sys/class/net")))
 try:
-    socket.create_connection(("{gateway}", {port}), timeout=2); print("tcp connected")
+    socket.create_connection(("{gateway}", {host_listener.port}), timeout=2); print("tcp connected")
 except OSError as exc:
     print("tcp failed", exc.errno)
 try:
@@ -190,15 +178,11 @@ try:
 except OSError as exc:
     print("dns failed", exc)
 """
-    try:
-        with backend.open_session(image=ml_image, limits=SMALL) as s:
-            out = s.run(["python3", "-c", script]).text()
-    finally:
-        listener.close()
-        thread.join()
+    with backend.open_session(image=ml_image, limits=SMALL) as s:
+        out = s.run(["python3", "-c", script]).text()
     assert "interfaces ['lo']" in out
     assert "tcp failed" in out and "dns failed" in out, out
-    assert accepted == []
+    assert host_listener.accepted() == []
 
 
 def test_no_host_secrets_in_the_environment(backend: DockerBackend, ml_image: str) -> None:

@@ -20,10 +20,12 @@ figure shown is the median round.
 
 fakellm (a canned-reply mock on PyPI, no embeddings endpoint) is installed into
 its own virtualenv under .cache/bench-fakellm the first time (python3 -m venv,
-pip). There uvicorn runs with uvloop and httptools, so the mock and the trivial
-FastAPI handler are measured both in the project's .venv (uvicorn's pure-Python
-h11 and asyncio) and under that virtualenv's interpreter (what a container with
-``uvicorn[standard]`` gets), each mock with 1 and with 2 worker processes.
+pip). There uvicorn runs with uvloop and httptools (what a container with
+``uvicorn[standard]`` gets, and what uvicorn picks whenever they are installed);
+the mock and the trivial FastAPI handler also run in the project's .venv with
+uvicorn told to use its pure-Python h11 and asyncio (the .venv has uvloop and
+httptools too, so without being told uvicorn would pick them there as well),
+each mock with 1 and with 2 worker processes.
 """
 
 from __future__ import annotations
@@ -277,6 +279,14 @@ rules:
 H11 = "h11+asyncio"
 UVLOOP = "uvloop+httptools"
 BASELINES = (f"trivial FastAPI ({H11})", f"trivial FastAPI ({UVLOOP})", "fakellm")
+# `python -m worksample.mockllm ...` with uvicorn.run told to use h11 and asyncio (the
+# mock's `serve` has no such options; worker processes get the same configuration).
+_H11_MOCK = (
+    "import functools, runpy, sys, uvicorn;"
+    "uvicorn.run = functools.partial(uvicorn.run, loop='asyncio', http='h11');"
+    "sys.argv[0] = 'worksample.mockllm';"
+    "runpy.run_module('worksample.mockllm', run_name='__main__', alter_sys=True)"
+)
 
 
 def servers(tmp: Path, worker_counts: list[int]) -> list[tuple[str, list[str], dict[str, str]]]:
@@ -287,23 +297,26 @@ def servers(tmp: Path, worker_counts: list[int]) -> list[tuple[str, list[str], d
     trivial.write_text(_TRIVIAL)
     config = tmp / "fakellm.yaml"
     config.write_text(_FAKELLM_CONFIG)
-    ours = ["-m", "worksample.mockllm", "serve", "--host", HOST, "--api-key", API_KEY,
-            "--admin-token", ADMIN_TOKEN]  # fmt: skip
+    ours = ["serve", "--host", HOST, "--api-key", API_KEY, "--admin-token", ADMIN_TOKEN]
     trivial_app = ["-m", "uvicorn", "trivial_app:app", "--host", HOST, "--log-level", "warning",
-                   "--no-access-log", "--app-dir", str(tmp), "--port"]  # fmt: skip
+                   "--no-access-log", "--app-dir", str(tmp)]  # fmt: skip
     fakellm = [str(FAKELLM_VENV / "bin" / "fakellm"), "serve", "--host", HOST,
                "--config", str(config), "--port"]  # fmt: skip
     sources = {"PYTHONPATH": str(ROOT / "sandboxes")}
-    stacks = ((H11, venv_python, {}), (UVLOOP, fakellm_python, sources))
+    stacks = (
+        (H11, [venv_python, "-c", _H11_MOCK], {}),
+        (UVLOOP, [fakellm_python, "-m", "worksample.mockllm"], sources),
+    )
     mocks = [
-        (f"mock {n}w ({stack})", [python, *ours, "--workers", str(n), "--port"], env)
+        (f"mock {n}w ({stack})", [*launch, *ours, "--workers", str(n), "--port"], env)
         for n in worker_counts
-        for stack, python, env in stacks
+        for stack, launch, env in stacks
     ]
+    h11 = ["--loop", "asyncio", "--http", "h11"]
     return [
         *mocks,
-        (BASELINES[0], [venv_python, *trivial_app], {}),
-        (BASELINES[1], [fakellm_python, *trivial_app], {}),
+        (BASELINES[0], [venv_python, *trivial_app, *h11, "--port"], {}),
+        (BASELINES[1], [fakellm_python, *trivial_app, "--port"], {}),
         (BASELINES[2], fakellm, {}),
     ]
 

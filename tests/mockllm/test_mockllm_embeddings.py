@@ -6,6 +6,7 @@ import json
 from array import array
 from typing import TYPE_CHECKING
 
+import pytest
 from worksample.mockllm._embeddings import embed_text, embedding_json
 
 if TYPE_CHECKING:
@@ -23,6 +24,21 @@ def test_vectors_are_unit_length_and_stable() -> None:
     assert embed_text("The quick brown fox", 1536) == vector
     assert embed_text("...", 64).tolist().count(1.0) == 1
     assert array("f", json.loads(embedding_json("The quick brown fox", 1536))) == vector
+
+
+@pytest.mark.parametrize(
+    ("text", "dims", "keep"),
+    [("The quick brown fox", 1536, None), ("a a b", 8, None), ("Zürich, 2024!", 3072, 256),
+     ("...", 64, None), ("to be or not to be", 1536, 3)],
+)  # fmt: skip
+def test_float_json_is_each_float32_with_nine_digits(
+    text: str, dims: int, keep: int | None
+) -> None:
+    # The vector is formatted value by distinct value; this is the plain definition.
+    values = embed_text(text, dims, keep).tolist()
+    shown = ["%.9g" % v if v else "0.0" for v in values]  # noqa: UP031
+    plain = "[" + ",".join(s if "." in s or "e" in s else s + ".0" for s in shown) + "]"
+    assert embedding_json.__wrapped__(text, dims, keep) == plain
 
 
 def test_similar_texts_are_nearer_than_unrelated_ones() -> None:

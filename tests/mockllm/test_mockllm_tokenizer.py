@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 from worksample.mockllm import count_tokens
 from worksample.mockllm._tokenizer import count_message_tokens, split_tokens, truncate_tokens
@@ -37,3 +39,13 @@ def test_truncate_keeps_whole_tokens() -> None:
 def test_message_overhead() -> None:
     assert count_message_tokens(["Hi"]) == 3 + 4 + 1
     assert count_message_tokens([]) == 3
+
+
+def test_ascii_counting_agrees_with_the_token_pattern() -> None:
+    # ASCII text is counted by character classes, not by the regex: same numbers.
+    rng = random.Random(7)
+    alphabet = [chr(code) for code in range(128)]
+    weights = [30 if char in "aZq09 \n\t._-" else 1 for char in alphabet]
+    for _ in range(5_000):
+        text = "".join(rng.choices(alphabet, weights, k=rng.choice([1, 5, 40, 300])))
+        assert count_tokens(text) == len(split_tokens(text)), repr(text)

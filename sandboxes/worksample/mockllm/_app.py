@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 from starlette.responses import Response
 from worksample.mockllm._admin import build_admin_router
 from worksample.mockllm._anthropic_routes import build_anthropic_router
+from worksample.mockllm._dispatch import MockApp
 from worksample.mockllm._errors import MockError, Provider
 from worksample.mockllm._exchange import Answer, Exchange, run_exchange
 from worksample.mockllm._log import RequestLog
@@ -21,8 +22,9 @@ __all__ = ["create_app"]
 
 def _build_state(settings: MockSettings) -> MockState:
     if settings.shared_dir is None:
-        return MockState(settings.scenario, log=RequestLog(settings.log_limit))
-    log = SharedLog(settings.shared_dir, settings.log_limit)
+        in_memory = RequestLog(settings.log_limit, settings.log_max_bytes)
+        return MockState(settings.scenario, log=in_memory)
+    log = SharedLog(settings.shared_dir, settings.log_limit, settings.log_max_bytes)
     scenario = read_scenario(settings.shared_dir)
     return MockState(scenario, log=log, shared_dir=settings.shared_dir)
 
@@ -33,10 +35,10 @@ def create_app(settings: MockSettings | None = None) -> FastAPI:
     settings = settings or MockSettings()
     state = _build_state(settings)
     api_key = settings.api_key.get_secret_value()
-    app = FastAPI(title="worksample mock LLM", docs_url=None, redoc_url=None, openapi_url=None)
+    app = MockApp(title="worksample mock LLM", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.mock = state
-    app.include_router(build_openai_router(state, api_key))
-    app.include_router(build_anthropic_router(state, api_key))
+    app.add_direct(build_openai_router(state, api_key))
+    app.add_direct(build_anthropic_router(state, api_key))
     if settings.admin_token is not None:
         app.include_router(build_admin_router(state, settings.admin_token.get_secret_value()))
 

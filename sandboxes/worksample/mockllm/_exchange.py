@@ -18,10 +18,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic_core import from_json
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from worksample.mockllm._errors import MockError, Provider
-from worksample.mockllm._log import RequestRecord, TokenUsage
+from worksample.mockllm._log import LogEntry, TokenUsage
 from worksample.mockllm._scenario import (
     DisconnectFailure,
     ErrorFailure,
@@ -80,9 +81,17 @@ class Exchange:
     request: Request
     provider: Provider
     state: MockState
-    record: RequestRecord
-    digest: str | None = None
-    """Hash of the raw body: the seed of response and tool-call ids."""
+    record: LogEntry
+    raw: bytes | None = None
+    """The body as sent (a POST's)."""
+
+    @property
+    def digest(self) -> str | None:
+        """Hash of the raw body: the seed of response and tool-call ids (made when asked
+        for: embeddings have no ids)."""
+        if self.raw is None:
+            return None
+        return hashlib.blake2b(self.raw, digest_size=12).hexdigest()
 
 
 Handler = Callable[[Exchange, Any], Awaitable[Answer]]
@@ -141,12 +150,21 @@ async def _sleep_unless_gone(request: Request, seconds: float) -> bool:
     return True
 
 
+def _url_path(request: Request) -> str:
+    # What `request.url.path` gives, without building the whole URL (hot path).
+    return str(request.scope["path"]).replace("?", "%3F").replace("#", "%23").replace("\\", "%5C")
+
+
 def _id_header(provider: Provider) -> str:
     return "x-request-id" if provider == "openai" else "request-id"
 
 
-def _json_response(body: Any, status: int, headers: dict[str, str]) -> Response:
-    return Response(dump_json(body).encode(), status, headers, media_type="application/json")
+def _json_response(
+    record: LogEntry, body: Any, status: int, headers: dict[str, str], raw: bytes | None = None
+) -> Response:
+    content = dump_json(body).encode() if raw is None else raw
+    record.size += len(content)
+    return Response(content, status, headers, media_type="application/json")
 
 
 def _stream_response(
@@ -175,7 +193,9 @@ def _stream_response(
                         error = _stream_error(exchange.provider, cut, record.request_id)
                         record.error = error.data
                         record.response.append(error.as_log())
-                        yield encode_event(error)
+                        chunk = encode_event(error)
+                        record.size += len(chunk)
+                        yield chunk
                         finished = True
                         return
                     else:
@@ -183,7 +203,9 @@ def _stream_response(
                 if delay and index:
                     await asyncio.sleep(delay)
                 record.response.append(event.as_log())
-                yield encode_event(event)
+                chunk = encode_event(event)
+                record.size += len(chunk)
+                yield chunk
             finished = True
         finally:
             state.log.close(record, started=started, completed=finished)
@@ -199,22 +221,54 @@ def _stream_error(provider: Provider, failure: StreamErrorFailure, request_id: s
     return SSEEvent("error", error.body("anthropic", request_id))
 
 
-async def _parse_body(
-    request: Request, provider: Provider, record: RequestRecord
-) -> tuple[Any, str]:
-    raw = await request.body()
-    digest = hashlib.blake2b(raw, digest_size=12).hexdigest()
+def _load_json(raw: bytes) -> Any:
+    """``json.loads(raw)``, five times faster on a chat request: pydantic-core's parser
+    gives the same values for any document both accept (NaN included); whatever it
+    refuses (a BOM, UTF-16, lone surrogates, deep nesting ...) goes to ``json.loads``,
+    which decides, as it always did."""
     try:
-        body = json.loads(raw)
+        return from_json(raw)
+    except ValueError:
+        return json.loads(raw)
+
+
+# Far above any request the models accept (a full context window is under 1 MiB
+# of text); the cap keeps one request from filling the mock's memory.
+MAX_BODY_BYTES = 8 << 20
+_TOO_LARGE = f"The request body is larger than {MAX_BODY_BYTES >> 20} MiB."
+
+
+async def _read_body(request: Request) -> bytes:
+    """The body, refused (413) past MAX_BODY_BYTES: a declared length before a byte
+    is read, a chunked body as soon as it passes the cap."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise MockError(413, _TOO_LARGE)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise MockError(413, _TOO_LARGE)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def _parse_body(request: Request, provider: Provider, record: LogEntry) -> tuple[Any, bytes]:
+    raw = await _read_body(request)
+    try:
+        body = _load_json(raw)
     except ValueError:
         record.body = raw.decode("utf-8", errors="replace")
+        record.size += len(raw)
         raise MockError(400, _JSON_ERROR[provider]) from None
-    record.body = body
+    record.body_json = raw
+    record.size += len(raw)
     if isinstance(body, dict):
         model = body.get("model")
         record.model = model if isinstance(model, str) else None
         record.stream = body.get("stream") is True
-    return body, digest
+    return body, raw
 
 
 async def run_exchange(
@@ -232,7 +286,7 @@ async def run_exchange(
     record = state.log.open(
         endpoint=endpoint,
         method=request.method,
-        path=request.url.path,
+        path=_url_path(request),
         headers=request.scope["headers"],
         auth_ok=auth_error is None,
     )
@@ -242,9 +296,9 @@ async def run_exchange(
     try:
         if auth_error is not None:
             raise auth_error
-        body, digest = None, None
+        body, raw = None, None
         if request.method == "POST":
-            body, digest = await _parse_body(request, provider, record)
+            body, raw = await _parse_body(request, provider, record)
         if failure is not None and not (
             isinstance(failure, StreamErrorFailure | DisconnectFailure)
             or (isinstance(failure, StallFailure) and failure.after_chunks and record.stream)
@@ -263,7 +317,7 @@ async def run_exchange(
         elif not record.stream:
             failure = None  # stream failures leave plain requests alone
         try:
-            answer = await handler(Exchange(request, provider, state, record, digest), body)
+            answer = await handler(Exchange(request, provider, state, record, raw), body)
         except MockError:
             raise
         except Exception as exc:
@@ -274,8 +328,9 @@ async def run_exchange(
         record.status = error.status
         record.error = error.body(provider, record.request_id)
         record.response = record.error
+        response = _json_response(record, record.error, error.status, {**headers, **error.headers})
         state.log.close(record, started=started)
-        return _json_response(record.error, error.status, {**headers, **error.headers})
+        return response
     record.status = answer.status
     record.usage = answer.usage
     record.reply_source = answer.reply_source
@@ -285,7 +340,6 @@ async def run_exchange(
             Exchange(request, provider, state, record), answer, failure, started
         )
     record.response = answer.body
+    response = _json_response(record, answer.body, answer.status, answer.headers, answer.raw)
     state.log.close(record, started=started)
-    if answer.raw is not None:
-        return Response(answer.raw, answer.status, answer.headers, media_type="application/json")
-    return _json_response(answer.body, answer.status, answer.headers)
+    return response

@@ -23,21 +23,24 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 from worksample.mockllm._conversation import Conversation, Reply, Turn
+from worksample.mockllm._memo import memo_short
 
 __all__ = [
     "DEFAULT_REFUSAL",
     "ExtractiveConfig",
     "Passage",
+    "Reading",
     "answer_question",
     "content_terms",
     "find_injection",
     "find_passages",
     "pick_question",
+    "read_turns",
     "split_words",
     "term_counts",
 ]
@@ -54,7 +57,15 @@ _BRACKET = re.compile(
 _QUESTION_LINE = re.compile(r"^[ \t]*question[ \t]*:[ \t]*(.+)$", re.I | re.M)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 _WORD = re.compile(r"[^\W_]+")
-_ASCII_WORD = re.compile(r"[a-z0-9]+")  # the same words in lower-cased ASCII text
+# In lower-cased ASCII text the words are what is left between characters other than
+# a-z and 0-9: str.translate and str.split find them three times faster than _WORD.
+_ASCII_NON_WORD = str.maketrans(
+    {
+        chr(code): " "
+        for code in range(128)
+        if not chr(code).isdigit() and not "a" <= chr(code) <= "z"
+    }
+)
 _INJECTION = re.compile(
     r"ignore\s+(?:all\s+)?(?:the\s+)?(?:previous|prior|above|earlier)\s+instructions?"
     r"[\s,.;:]*(?:and\s+)?(?:instead\s+)?(?:reply|respond|answer|say|output|print|write)"
@@ -86,6 +97,9 @@ _STOP_WORDS = frozenset((
 _K1 = 1.2
 _B = 0.75
 
+# Passages are memoised up to this many characters; longer ones are read afresh.
+PASSAGE_MEMO_CHARS = 16_384
+
 
 class ExtractiveConfig(BaseModel):
     """Knobs of the extractive model (a scenario's ``[extractive]`` table)."""
@@ -102,9 +116,9 @@ class ExtractiveConfig(BaseModel):
     """Whether answers end with `` [ID]`` for passages that have an id."""
 
 
-@dataclass(frozen=True, slots=True)
-class Passage:
-    """A unit of context the model can answer from."""
+class Passage(NamedTuple):
+    """A unit of context the model can answer from (a named tuple: one is made for each
+    passage of every request)."""
 
     id: str | None
     text: str
@@ -112,8 +126,7 @@ class Passage:
     """True for ``<doc>...</doc>`` blocks: the only ones that can fence off an injection."""
 
 
-@lru_cache(maxsize=65_536)
-def _stem(word: str) -> str:
+def _stem_word(word: str) -> str:
     if len(word) > 4 and word.endswith("ies"):
         return word[:-3] + "y"
     if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
@@ -121,15 +134,31 @@ def _stem(word: str) -> str:
     return word
 
 
+# Words are memoised up to MEMO_WORD_CHARS letters (the memo stays bounded in
+# bytes); the length check is inline because these run once per word.
+MEMO_WORD_CHARS = 64
+_stem_memo = lru_cache(maxsize=65_536)(_stem_word)
+
+
+def _stem(word: str) -> str:
+    return _stem_memo(word) if len(word) <= MEMO_WORD_CHARS else _stem_word(word)
+
+
 def split_words(text: str) -> list[str]:
     """The lower-cased words (runs of letters and digits) of `text`."""
     lowered = text.lower()
-    return (_ASCII_WORD if lowered.isascii() else _WORD).findall(lowered)
+    if lowered.isascii():
+        return lowered.translate(_ASCII_NON_WORD).split()
+    return _WORD.findall(lowered)
 
 
 def content_terms(text: str) -> list[str]:
     """The content words of `text`: lower-cased, stop words dropped, plural ``s`` stripped."""
-    return [_stem(w) for w in split_words(text) if w not in _STOP_WORDS]
+    return [
+        (_stem_memo(w) if len(w) <= MEMO_WORD_CHARS else _stem_word(w))
+        for w in split_words(text)
+        if w not in _STOP_WORDS
+    ]
 
 
 def term_counts(text: str) -> Counter[str]:
@@ -137,54 +166,90 @@ def term_counts(text: str) -> Counter[str]:
     counts: Counter[str] = Counter()
     for word, count in Counter(split_words(text)).items():
         if word not in _STOP_WORDS:
-            counts[_stem(word)] += count
+            stem = _stem_memo(word) if len(word) <= MEMO_WORD_CHARS else _stem_word(word)
+            counts[stem] += count
     return counts
 
 
-@lru_cache(maxsize=4_096)
+@memo_short(4_096, max_chars=PASSAGE_MEMO_CHARS)
 def _passage_counts(text: str) -> tuple[Counter[str], int]:
     # Passages recur across the requests of a run (the same corpus): memoised.
     counts = term_counts(text)
     return counts, sum(counts.values())
 
 
-@lru_cache(maxsize=4_096)
+@memo_short(4_096, max_chars=PASSAGE_MEMO_CHARS)
 def _passage_sentences(text: str) -> tuple[tuple[str, frozenset[str]], ...]:
     sentences = [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
     return tuple((s, frozenset(content_terms(s))) for s in sentences)
 
 
-def _doc_blocks(text: str) -> Iterator[tuple[int, int, str | None, str]]:
-    """(start, end, id, body) of each ``<doc>`` block: the shortest one from each opening
-    tag, as ``<doc ...>(.*?)</doc>`` would find, in a tenth of the time on long prompts."""
+def _doc_blocks(text: str) -> Iterator[tuple[int, int, str | None, int, int]]:
+    """(start, end, id, body start, body end) of each ``<doc>`` block: the shortest one
+    from each opening tag, as ``<doc ...>(.*?)</doc>`` would find, in a tenth of the
+    time on long prompts."""
+    if "<" not in text:
+        return
+    find_open, find_close = _DOC_OPEN.search, _DOC_CLOSE.search
     position = 0
-    while (opening := _DOC_OPEN.search(text, position)) is not None:
-        closing = _DOC_CLOSE.search(text, opening.end())
+    while (opening := find_open(text, position)) is not None:
+        closing = find_close(text, opening.end())
         if closing is None:
             return
-        doc_id = opening.group(1) if opening.group(1) is not None else opening.group(2)
-        yield opening.start(), closing.end(), doc_id, text[opening.end() : closing.start()]
+        doc_id, quoted = opening.groups()
         position = closing.end()
+        yield (
+            opening.start(), position, quoted if doc_id is None else doc_id, opening.end(),
+            closing.start(),
+        )  # fmt: skip
 
 
-def find_passages(text: str) -> tuple[list[Passage], str]:
-    """The passages marked up in `text`, and what is left of `text` without them."""
+class Reading(NamedTuple):
+    """One message read for the model: its passages, what is left, and `bare` (the
+    message without the bodies of its ``<doc>`` blocks, for the injection check)."""
+
+    passages: list[Passage]
+    rest: str
+    bare: str
+
+
+def _read(text: str) -> Reading:
     passages: list[Passage] = []
     pieces: list[str] = []
-    last = 0
-    for start, end, doc_id, body in _doc_blocks(text):
+    outside: list[str] = []
+    last = cut = 0
+    for start, end, doc_id, opened, closed in _doc_blocks(text):
         pieces.append(text[last:start])
-        last = end
-        passages.append(Passage(id=doc_id or None, text=body.strip(), delimited=True))
-    pieces.append(text[last:])
-    rest = "\n\n".join(pieces) if passages else text
+        outside.append(text[cut:opened])
+        last, cut = end, closed
+        passages.append(Passage(doc_id or None, text[opened:closed].strip(), True))
+    rest = bare = text
+    if passages:
+        pieces.append(text[last:])
+        rest = "\n\n".join(pieces)
+        # Tags end in ">" and start with "<": joined by a line break, no word is made
+        # up that was not in the message.
+        outside.append(text[cut:])
+        bare = "\n".join(outside)
     if "[doc:" in rest:
         for match in _BRACKET.finditer(rest):
             passages.append(
                 Passage(id=match.group(1), text=match.group(2).strip(), delimited=False)
             )
         rest = _BRACKET.sub("", rest)
+    return Reading(passages, rest, bare)
+
+
+def find_passages(text: str) -> tuple[list[Passage], str]:
+    """The passages marked up in `text`, and what is left of `text` without them."""
+    passages, rest, _ = _read(text)
     return passages, rest
+
+
+def read_turns(conversation: Conversation) -> list[Reading | None]:
+    """Each turn read once (None for the assistant's), for `answer_question` and
+    `find_injection` to share."""
+    return [None if t.role == "assistant" else _read(t.text) for t in conversation.turns]
 
 
 def pick_question(text: str) -> str:
@@ -199,14 +264,17 @@ def pick_question(text: str) -> str:
     return " ".join(sentences)
 
 
-def _conversation_passages(conversation: Conversation) -> tuple[list[Passage], str]:
+def _conversation_passages(
+    conversation: Conversation, readings: list[Reading | None]
+) -> tuple[list[Passage], str]:
     passages: list[Passage] = []
     question = ""
     last_user = max((i for i, t in enumerate(conversation.turns) if t.role == "user"), default=-1)
     for index, turn in enumerate(conversation.turns):
-        if turn.role == "assistant":
+        reading = readings[index]
+        if reading is None:
             continue
-        found, rest = find_passages(turn.text)
+        found, rest, _ = reading
         if not found and turn.role == "tool" and turn.text.strip():
             found = [Passage(id=None, text=turn.text.strip(), delimited=False)]
         passages.extend(found)
@@ -218,28 +286,34 @@ def _conversation_passages(conversation: Conversation) -> tuple[list[Passage], s
 def _best_passage(
     passages: list[Passage], question_terms: set[str]
 ) -> tuple[Passage, set[str]] | None:
-    counts, lengths = zip(*(_passage_counts(p.text) for p in passages), strict=True)
-    average = (sum(lengths) / len(lengths)) or 1.0
-    total = len(passages)
-    idf = {
-        term: math.log(1.0 + (total - df + 0.5) / (df + 0.5))
-        for term in question_terms
-        for df in [sum(1 for c in counts if term in c)]
-    }
-    best: tuple[float, int] | None = None
-    for index, (count, length) in enumerate(zip(counts, lengths, strict=True)):
+    stats = [_passage_counts(p.text) for p in passages]
+    total = len(stats)
+    average = (sum([length for _, length in stats]) / total) or 1.0
+    # The question terms each passage holds, in the order of `question_terms` (the
+    # order the scores are summed in).
+    terms = tuple(question_terms)
+    df = dict.fromkeys(terms, 0)
+    held = []
+    for counts, _ in stats:
+        found = [t for t in terms if t in counts]
+        for term in found:
+            df[term] += 1
+        held.append(found)
+    idf = {term: math.log(1.0 + (total - n + 0.5) / (n + 0.5)) for term, n in df.items()}
+    k1 = _K1 + 1.0
+    best: int | None = None
+    best_score = 0.0
+    for index, found in enumerate(held):
+        if not found:
+            continue
+        count, length = stats[index]
         norm = _K1 * (1.0 - _B + _B * length / average)
-        score = sum(
-            idf[t] * count[t] * (_K1 + 1.0) / (count[t] + norm)
-            for t in question_terms
-            if t in count
-        )
-        if score > 0.0 and (best is None or score > best[0]):
-            best = (score, index)
+        score = sum([idf[t] * count[t] * k1 / (count[t] + norm) for t in found])
+        if score > 0.0 and (best is None or score > best_score):
+            best, best_score = index, score
     if best is None:
         return None
-    index = best[1]
-    return passages[index], question_terms.intersection(counts[index])
+    return passages[best], set(held[best])
 
 
 def _answer_sentences(passage: Passage, question_terms: set[str]) -> str:
@@ -256,9 +330,16 @@ def _answer_sentences(passage: Passage, question_terms: set[str]) -> str:
     return " ".join(sentences[i] for i in sorted(chosen))
 
 
-def answer_question(conversation: Conversation, config: ExtractiveConfig) -> Reply:
-    """The extractive answer to the conversation's question, or the refusal."""
-    passages, question = _conversation_passages(conversation)
+def answer_question(
+    conversation: Conversation,
+    config: ExtractiveConfig,
+    readings: list[Reading | None] | None = None,
+) -> Reply:
+    """The extractive answer to the conversation's question, or the refusal (`readings`:
+    from `read_turns`, if already made)."""
+    passages, question = _conversation_passages(
+        conversation, read_turns(conversation) if readings is None else readings
+    )
     question_terms = set(content_terms(question))
     refusal = Reply(text=config.refusal, source="extractive")
     if not passages or not question_terms:
@@ -275,13 +356,29 @@ def answer_question(conversation: Conversation, config: ExtractiveConfig) -> Rep
     return Reply(text=text, source="extractive")
 
 
-def _injection_in(turn: Turn) -> list[tuple[str, bool]]:
-    if "ignore" not in turn.text.lower():
+@memo_short(4_096, max_chars=PASSAGE_MEMO_CHARS)
+def _mentions_ignore(passage: str) -> bool:
+    return "ignore" in passage.lower()
+
+
+def _may_inject(turn: Turn, reading: Reading | None) -> bool:
+    """``"ignore" in turn.text.lower()``: with a reading, from the memo of each passage
+    and the (short) rest; "ignore" never spans a tag or the blanks a passage is
+    stripped of, and only ASCII letters lower-case to its letters."""
+    if reading is None:
+        return "ignore" in turn.text.lower()
+    return "ignore" in reading.bare.lower() or any(
+        _mentions_ignore(p.text) for p in reading.passages if p.delimited
+    )
+
+
+def _injection_in(turn: Turn, reading: Reading | None) -> list[tuple[str, bool]]:
+    if not _may_inject(turn, reading):
         return []
     matches = list(_INJECTION.finditer(turn.text))
     if not matches:
         return []
-    fenced = [(start, end) for start, end, _, _ in _doc_blocks(turn.text)]
+    fenced = [(start, end) for start, end, _, _, _ in _doc_blocks(turn.text)]
     found = []
     for match in matches:
         payload = next(g for g in match.groups() if g is not None)
@@ -290,8 +387,11 @@ def _injection_in(turn: Turn) -> list[tuple[str, bool]]:
     return found
 
 
-def find_injection(conversation: Conversation) -> str | None:
-    """The payload of the first live prompt injection, if any.
+def find_injection(
+    conversation: Conversation, readings: list[Reading | None] | None = None
+) -> str | None:
+    """The payload of the first live prompt injection, if any (`readings`: from
+    `read_turns`, if already made).
 
     An injection is text matching "ignore (all) previous/prior/above/earlier
     instructions (and) reply/respond/answer/say/output/print/write (with) X" in a
@@ -300,11 +400,13 @@ def find_injection(conversation: Conversation) -> str | None:
     model to treat documents as data (see `_GUARD`); otherwise it is live and the
     mock replies exactly X.
     """
-    guarded = bool(_GUARD.search(conversation.system_text))
-    for turn in conversation.turns:
+    guarded: bool | None = None  # looked up at the first fenced injection: rare
+    for index, turn in enumerate(conversation.turns):
         if turn.role not in ("user", "tool"):
             continue
-        for payload, inside in _injection_in(turn):
+        for payload, inside in _injection_in(turn, None if readings is None else readings[index]):
+            if inside and guarded is None:
+                guarded = bool(_GUARD.search(conversation.system_text))
             if not (inside and guarded):
                 return payload
     return None

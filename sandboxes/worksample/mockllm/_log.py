@@ -1,17 +1,36 @@
-"""The request log and counters the trusted grader reads through the admin API."""
+"""The request log and counters the trusted grader reads through the admin API.
+
+While a request is answered its record is a `LogEntry`, a plain slotted object
+that is cheap to fill in (a pydantic model cost a twentieth of a warm chat
+completion); the log turns entries into `RequestRecord` models when it is read.
+An entry keeps a JSON body as the bytes that were sent and parses them only
+then: smaller in memory than the parsed body, and exactly what ``json.loads``
+gave on arrival.
+
+The log is bounded twice: by count (`limit` records) and by size (`max_bytes`,
+counted as the request and response body bytes of each record plus
+`RECORD_OVERHEAD`). Past either bound the oldest records are dropped first; the
+newest one is always kept, even if it alone is larger than `max_bytes`.
+"""
 
 from __future__ import annotations
 
+import json
 import time
 from collections import Counter, deque
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from pydantic import BaseModel, Field
 
 __all__ = [
+    "DEFAULT_LOG_BYTES",
+    "DEFAULT_LOG_LIMIT",
+    "RECORD_OVERHEAD",
     "Counters",
     "LogBackend",
+    "LogEntry",
     "RequestLog",
     "RequestRecord",
     "TokenUsage",
@@ -20,6 +39,12 @@ __all__ = [
     "tally",
 ]
 
+DEFAULT_LOG_LIMIT = 2_000
+"""Records kept by default."""
+DEFAULT_LOG_BYTES = 64 * 1024 * 1024
+"""Bytes of records kept by default (see `RECORD_OVERHEAD`)."""
+RECORD_OVERHEAD = 1_024
+"""What a record counts besides its bodies: headers, numbers, the objects holding them."""
 _SECRET_HEADERS = frozenset({"authorization", "x-api-key", "cookie", "proxy-authorization"})
 
 
@@ -79,6 +104,67 @@ class Counters(BaseModel):
     completion_tokens: int = 0
 
 
+@dataclass(slots=True)
+class LogEntry:
+    """A `RequestRecord` being filled in while its request is answered."""
+
+    seq: int
+    endpoint: str
+    call: int
+    request_id: str
+    method: str
+    path: str
+    headers: dict[str, str]
+    auth_ok: bool
+    started_at: float
+    body: Any = None
+    """The body when it is not kept as `body_json`: the raw text of a non-JSON body."""
+    body_json: bytes | None = None
+    """A JSON body as sent, parsed when the record is read."""
+    stream: bool = False
+    model: str | None = None
+    status: int = 0
+    response: Any = None
+    error: Any = None
+    failure: str | None = None
+    reply_source: str | None = None
+    usage: TokenUsage | None = None
+    duration_ms: float = 0.0
+    completed: bool = False
+    size: int = RECORD_OVERHEAD
+    """What the record counts against the log's `max_bytes`: body bytes and overhead."""
+    counted: bool = False
+    """Whether `size` is in the log's total (from `close` until dropped)."""
+    dropped: bool = False
+    """Set when the log let the entry go."""
+
+    def to_record(self) -> RequestRecord:
+        """The record as the admin API shows it (a snapshot, for an unfinished stream)."""
+        body = self.body if self.body_json is None else json.loads(self.body_json)
+        return RequestRecord.model_construct(
+            seq=self.seq,
+            endpoint=self.endpoint,
+            call=self.call,
+            request_id=self.request_id,
+            method=self.method,
+            path=self.path,
+            headers=self.headers,
+            auth_ok=self.auth_ok,
+            body=body,
+            stream=self.stream,
+            model=self.model,
+            status=self.status,
+            response=self.response,
+            error=self.error,
+            failure=self.failure,
+            reply_source=self.reply_source,
+            usage=self.usage,
+            started_at=self.started_at,
+            duration_ms=self.duration_ms,
+            completed=self.completed,
+        )
+
+
 def new_record(
     *,
     seq: int,
@@ -88,42 +174,23 @@ def new_record(
     path: str,
     headers: list[tuple[bytes, bytes]],
     auth_ok: bool,
-) -> RequestRecord:
-    """A fresh record, credentials redacted (built without validation: hot path)."""
+) -> LogEntry:
+    """A fresh entry, credentials redacted."""
     kept = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in headers}
     for name in _SECRET_HEADERS.intersection(kept):
         kept[name] = "<redacted>"
-    return RequestRecord.model_construct(
-        seq=seq,
-        endpoint=endpoint,
-        call=call,
-        request_id=f"req_{seq:08d}",
-        method=method,
-        path=path,
-        headers=kept,
-        auth_ok=auth_ok,
-        body=None,
-        stream=False,
-        model=None,
-        status=0,
-        response=None,
-        error=None,
-        failure=None,
-        reply_source=None,
-        usage=None,
-        started_at=time.time(),
-        duration_ms=0.0,
-        completed=False,
-    )
+    return LogEntry(seq, endpoint, call, f"req_{seq:08d}", method, path, kept, auth_ok, time.time())
 
 
-def finish_record(record: RequestRecord, *, started: float, completed: bool) -> None:
+def finish_record(record: LogEntry, *, started: float, completed: bool) -> None:
     """Stamp the duration (from the `time.perf_counter` value `started`)."""
     record.duration_ms = round((time.perf_counter() - started) * 1000.0, 3)
     record.completed = completed
 
 
-def tally(records: Iterable[RequestRecord], requests: int, calls: dict[str, int]) -> Counters:
+def tally(
+    records: Iterable[LogEntry | RequestRecord], requests: int, calls: dict[str, int]
+) -> Counters:
     """Counters over finished `records`."""
     statuses: Counter[str] = Counter()
     failures: Counter[str] = Counter()
@@ -167,11 +234,11 @@ class LogBackend(Protocol):
         path: str,
         headers: list[tuple[bytes, bytes]],
         auth_ok: bool,
-    ) -> RequestRecord:
+    ) -> LogEntry:
         """Number a new request and start its record."""
         ...
 
-    def close(self, record: RequestRecord, *, started: float, completed: bool = True) -> None:
+    def close(self, record: LogEntry, *, started: float, completed: bool = True) -> None:
         """Finish `record` (completed, or abandoned by the client) and count it."""
         ...
 
@@ -185,14 +252,29 @@ class LogBackend(Protocol):
 
 
 class RequestLog:
-    """In-memory log of the last `limit` requests, with per-endpoint call numbers."""
+    """In-memory log of the last `limit` requests (at most `max_bytes` of them, see the
+    module's docstring), with per-endpoint call numbers."""
 
-    def __init__(self, limit: int = 2_000) -> None:
-        self._records: deque[RequestRecord] = deque(maxlen=limit)
+    def __init__(self, limit: int = DEFAULT_LOG_LIMIT, max_bytes: int = DEFAULT_LOG_BYTES) -> None:
+        self._records: deque[LogEntry] = deque()
+        self._limit = limit
+        self._max_bytes = max_bytes
+        self._bytes = 0
         self._calls: Counter[str] = Counter()
-        self._finished: list[RequestRecord] = []
         self._seq = 0
         self._generation = 0
+
+    @property
+    def size(self) -> int:
+        """Bytes the finished records kept count (see `LogEntry.size`)."""
+        return self._bytes
+
+    def _drop_oldest(self) -> None:
+        entry = self._records.popleft()
+        entry.dropped = True
+        if entry.counted:
+            self._bytes -= entry.size
+            entry.counted = False
 
     @property
     def generation(self) -> int:
@@ -201,7 +283,10 @@ class RequestLog:
 
     def clear(self) -> None:
         """Forget every record and restart all numbering at 1."""
+        for entry in self._records:
+            entry.dropped, entry.counted = True, False
         self._records.clear()
+        self._bytes = 0
         self._calls.clear()
         self._seq = 0
         self._generation += 1
@@ -214,7 +299,7 @@ class RequestLog:
         path: str,
         headers: list[tuple[bytes, bytes]],
         auth_ok: bool,
-    ) -> RequestRecord:
+    ) -> LogEntry:
         """Number a new request and start its record."""
         self._seq += 1
         self._calls[endpoint] += 1
@@ -228,18 +313,27 @@ class RequestLog:
             auth_ok=auth_ok,
         )
         self._records.append(record)
+        if len(self._records) > self._limit:
+            self._drop_oldest()
         return record
 
-    def close(self, record: RequestRecord, *, started: float, completed: bool = True) -> None:
-        """Finish `record`; it is already in the log."""
+    def close(self, record: LogEntry, *, started: float, completed: bool = True) -> None:
+        """Finish `record` (already in the log, unless it was dropped meanwhile) and count
+        its bytes, dropping the oldest records past `max_bytes`."""
         finish_record(record, started=started, completed=completed)
+        if record.dropped:
+            return
+        record.counted = True
+        self._bytes += record.size
+        while self._bytes > self._max_bytes and self._records[0] is not record:
+            self._drop_oldest()
 
     def records(self, *, since: int = 0, endpoint: str | None = None) -> list[RequestRecord]:
         """Records with ``seq > since``, optionally of one endpoint, oldest first.
 
         Records of streams still being sent are included, with ``completed`` false."""
         return [
-            r
+            r.to_record()
             for r in self._records
             if r.seq > since and (endpoint is None or r.endpoint == endpoint)
         ]

@@ -57,7 +57,7 @@ async def _chat(exchange: Exchange, body: Any) -> Answer:
         completion_tokens=completion.completion_tokens * n,
         total_tokens=prompt + completion.completion_tokens * n,
     )
-    digest = exchange.record.request_id if exchange.digest is None else exchange.digest
+    digest = exchange.digest or exchange.record.request_id
     created = scenario.created
     if request.stream:
         options = request.stream_options
@@ -115,24 +115,29 @@ async def _embeddings(exchange: Exchange, body: Any) -> Answer:
                 param="input",
                 code="context_length_exceeded",
             )
-    items, logged = [], []
+    # The vectors are long (a float one is ~8 kB of JSON): the body is joined from its
+    # pieces once, never copied piece by piece.
+    quote = '"' if request.encoding_format == "base64" else ""
+    encode = embedding_base64 if quote else embedding_json
+    pieces = ['{"object":"list","data":[']
     for index, text in enumerate(texts):
-        if request.encoding_format == "base64":
-            value = '"' + embedding_base64(text, spec.dimensions, request.dimensions) + '"'
-        else:
-            value = embedding_json(text, spec.dimensions, request.dimensions)
-        items.append(f'{{"object":"embedding","index":{index},"embedding":{value}}}')
-        size = request.dimensions or spec.dimensions
-        logged.append({"object": "embedding", "index": index, "embedding": f"<{size} floats>"})
+        if index:
+            pieces.append(",")
+        pieces.append(f'{{"object":"embedding","index":{index},"embedding":{quote}')
+        pieces.append(encode(text, spec.dimensions, request.dimensions))
+        pieces.append(quote + "}")
     total = sum(counts)
     usage = {"prompt_tokens": total, "total_tokens": total}
-    raw = (
-        f'{{"object":"list","data":[{",".join(items)}],"model":{dump_json(request.model)},'
-        f'"usage":{dump_json(usage)}}}'
-    )
+    pieces.append(f'],"model":{dump_json(request.model)},"usage":{dump_json(usage)}}}')
+    elided = f"<{request.dimensions or spec.dimensions} floats>"
+    logged = [
+        {"object": "embedding", "index": index, "embedding": elided} for index in range(len(texts))
+    ]
     log = {"object": "list", "data": logged, "model": request.model, "usage": usage}
     return Answer(
-        body=log, raw=raw.encode(), usage=TokenUsage(prompt_tokens=total, total_tokens=total)
+        body=log,
+        raw="".join(pieces).encode(),
+        usage=TokenUsage(prompt_tokens=total, total_tokens=total),
     )
 
 

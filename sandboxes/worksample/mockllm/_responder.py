@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from worksample.mockllm._conversation import Conversation, Reply
-from worksample.mockllm._extractive import answer_question, find_injection
+from worksample.mockllm._extractive import answer_question, find_injection, read_turns
 from worksample.mockllm._rules import match_rule
 from worksample.mockllm._scenario import Scenario
 from worksample.mockllm._tokenizer import count_tokens, truncate_tokens
@@ -38,7 +38,7 @@ def decide_reply(conversation: Conversation, scenario: Scenario, provider: str) 
         rule, reply = matched
         if not rule.reply.extractive:
             return reply
-        answer = answer_question(conversation, config)
+        answer = answer_question(conversation, config, read_turns(conversation))
         if conversation.json_mode:
             answer = _json_answer(answer, config.refusal)
         return Reply(
@@ -47,11 +47,12 @@ def decide_reply(conversation: Conversation, scenario: Scenario, provider: str) 
             source=reply.source,
             citations=answer.citations,
         )
-    payload = find_injection(conversation) if config.injection else None
+    readings = read_turns(conversation)
+    payload = find_injection(conversation, readings) if config.injection else None
     if payload is not None:
         reply = Reply(text=payload, source="injection")
     else:
-        reply = answer_question(conversation, config)
+        reply = answer_question(conversation, config, readings)
     return _json_answer(reply, config.refusal) if conversation.json_mode else reply
 
 

@@ -69,6 +69,7 @@ def serve(
             "api_key": settings.api_key.get_secret_value(),
             "admin_token": settings.admin_token.get_secret_value(),
             "log_limit": settings.log_limit,
+            "log_max_bytes": settings.log_max_bytes,
         }
         (shared / _SETTINGS_FILE).write_text(json.dumps(values), encoding="utf-8")
         os.environ[ENV_SHARED_DIR] = str(shared)

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from worksample.mockllm._log import DEFAULT_LOG_BYTES, DEFAULT_LOG_LIMIT
 from worksample.mockllm._scenario import Scenario
 
 __all__ = ["DEFAULT_API_KEY", "ENV_ADMIN_TOKEN", "ENV_API_KEY", "MockSettings"]
@@ -28,8 +29,11 @@ class MockSettings(BaseModel):
     api_key: SecretStr = SecretStr(DEFAULT_API_KEY)
     admin_token: SecretStr | None = None
     scenario: Scenario = Scenario()
-    log_limit: int = Field(default=2_000, ge=1)
+    log_limit: int = Field(default=DEFAULT_LOG_LIMIT, ge=1)
     """How many request records are kept (the oldest are dropped first)."""
+    log_max_bytes: int = Field(default=DEFAULT_LOG_BYTES, ge=1)
+    """How many bytes of request records are kept: request and response bodies plus
+    1 KiB a record (the oldest are dropped first; the newest is always kept)."""
     shared_dir: Path | None = None
     """Set by ``serve --workers N``: the directory the workers share (scenario, call
     numbers, log); the scenario is then read from there."""

@@ -12,7 +12,10 @@ one request log. The directory holds
 * ``log-<pid>.jsonl``: each worker's finished records, one JSON line each,
   tagged with their generation.
 
-A record appears in the admin log once its answer (or stream) is finished.
+A record appears in the admin log once its answer (or stream) is finished. The
+admin log keeps the newest `limit` records of all workers, within `max_bytes`
+(the lines' bytes); a worker whose own file grows past `max_bytes` rewrites it
+with its newest lines up to half that, so the files stay bounded too.
 """
 
 from __future__ import annotations
@@ -26,7 +29,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from worksample.mockllm._log import (
+    DEFAULT_LOG_BYTES,
+    DEFAULT_LOG_LIMIT,
     Counters,
+    LogEntry,
     RequestRecord,
     finish_record,
     new_record,
@@ -73,12 +79,15 @@ def read_scenario(path: Path) -> Scenario:
 class SharedLog:
     """A `LogBackend` whose numbering and records all workers share."""
 
-    def __init__(self, path: Path, limit: int = 2_000) -> None:
+    def __init__(
+        self, path: Path, limit: int = DEFAULT_LOG_LIMIT, max_bytes: int = DEFAULT_LOG_BYTES
+    ) -> None:
         self._path = path
         self._limit = limit
+        self._max_bytes = max_bytes
         self._fd = os.open(path / COUNTERS, os.O_RDWR)
-        own = path / f"log-{os.getpid()}.jsonl"
-        self._log_fd = os.open(own, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        self._own = path / f"log-{os.getpid()}.jsonl"
+        self._log_fd = os.open(self._own, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         self._opened: dict[int, int] = {}
 
     @contextmanager
@@ -116,7 +125,7 @@ class SharedLog:
         path: str,
         headers: list[tuple[bytes, bytes]],
         auth_ok: bool,
-    ) -> RequestRecord:
+    ) -> LogEntry:
         """Number a new request across all workers and start its record."""
         slot = 2 + _ENDPOINTS.index(endpoint if endpoint in _ENDPOINTS else "unknown")
         with self._locked() as slots:
@@ -135,35 +144,60 @@ class SharedLog:
         self._opened[id(record)] = generation
         return record
 
-    def close(self, record: RequestRecord, *, started: float, completed: bool = True) -> None:
+    def close(self, record: LogEntry, *, started: float, completed: bool = True) -> None:
         """Finish `record` and append it to this worker's file."""
         finish_record(record, started=started, completed=completed)
         generation = self._opened.pop(id(record), 0)
-        line = f'{{"g":{generation},"r":{record.model_dump_json()}}}\n'.encode()
+        line = f'{{"g":{generation},"r":{record.to_record().model_dump_json()}}}\n'.encode()
         with self._locked() as slots:
             if slots[_GENERATION] == generation:
                 os.write(self._log_fd, line)
+                if os.fstat(self._log_fd).st_size > self._max_bytes:
+                    self._compact()
 
-    def _current(self) -> tuple[list[RequestRecord], list[int]]:
+    def _compact(self) -> None:
+        """Keep the newest lines of this worker's file, up to half of `max_bytes` (under
+        the lock, so no reader sees the file half written)."""
+        lines = self._own.read_bytes().splitlines(keepends=True)
+        kept: list[bytes] = []
+        size = 0
+        for line in reversed(lines):
+            size += len(line)
+            if size > self._max_bytes // 2 and kept:
+                break
+            kept.append(line)
+        os.truncate(self._log_fd, 0)
+        os.write(self._log_fd, b"".join(reversed(kept)))
+
+    def _current(self) -> tuple[list[tuple[RequestRecord, int]], list[int]]:
+        """Every record of this generation with the bytes of its line, by `seq`."""
         records = []
         with self._locked() as slots:
             for log in sorted(self._path.glob("log-*.jsonl")):
                 for line in log.read_bytes().splitlines():
                     entry = json.loads(line)
                     if entry["g"] == slots[_GENERATION]:
-                        records.append(RequestRecord.model_validate(entry["r"]))
+                        records.append((RequestRecord.model_validate(entry["r"]), len(line)))
             numbers = list(slots)
-        records.sort(key=lambda r: r.seq)
+        records.sort(key=lambda pair: pair[0].seq)
         return records, numbers
 
     def records(self, *, since: int = 0, endpoint: str | None = None) -> list[RequestRecord]:
         """Finished records of all workers with ``seq > since``, oldest first."""
         records, _ = self._current()
-        kept = records[-self._limit :]
+        kept: list[RequestRecord] = []
+        size = 0
+        for record, length in reversed(records[-self._limit :]):
+            size += length
+            if size > self._max_bytes and kept:
+                break
+            kept.append(record)
+        kept.reverse()
         return [r for r in kept if r.seq > since and (endpoint is None or r.endpoint == endpoint)]
 
     def counters(self) -> Counters:
         """Totals of all workers since the last clear."""
-        records, slots = self._current()
+        pairs, slots = self._current()
+        records = [record for record, _ in pairs]
         calls = {name: slots[2 + i] for i, name in enumerate(_ENDPOINTS) if slots[2 + i]}
         return tally(records, slots[_SEQ], calls)

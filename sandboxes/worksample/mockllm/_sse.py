@@ -12,9 +12,14 @@ DONE = "[DONE]"
 """OpenAI's last data line."""
 
 
+# What json.dumps(value, separators=(",", ":"), ensure_ascii=False) makes, without
+# building an encoder for every call.
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+
 def dump_json(value: Any) -> str:
     """Compact JSON, as both providers send it; the same value gives the same bytes."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return _ENCODER.encode(value)
 
 
 @dataclass(frozen=True, slots=True)

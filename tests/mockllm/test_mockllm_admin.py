@@ -9,7 +9,7 @@ import pytest
 from worksample.mockllm import MockLLMAdmin, Scenario
 
 if TYPE_CHECKING:
-    from conftest import MockServer
+    from mockserve import MockServer
 
 
 @pytest.mark.parametrize("authorization", ["candidate key", "", "Bearer wrong-admin-token"])

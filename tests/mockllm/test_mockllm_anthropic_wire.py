@@ -11,7 +11,7 @@ import pytest
 from worksample.mockllm import count_tokens
 
 if TYPE_CHECKING:
-    from conftest import MockServer
+    from mockserve import MockServer
 
 QUESTION = "When was the Eiffel Tower completed?"
 ANSWER = "The Eiffel Tower is in Paris. It was completed in 1889 for the World's Fair. [eiffel]"

@@ -10,7 +10,7 @@ import pytest
 from worksample.mockllm._embeddings import embed_text, embedding_json
 
 if TYPE_CHECKING:
-    from conftest import MockServer
+    from mockserve import MockServer
 
 
 def _cosine(a: list[float], b: list[float]) -> float:

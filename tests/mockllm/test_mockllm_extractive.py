@@ -15,7 +15,7 @@ from worksample.mockllm._extractive import (
 )
 
 if TYPE_CHECKING:
-    from conftest import MockServer
+    from mockserve import MockServer
 
 CONFIG = ExtractiveConfig()
 DOCS = (

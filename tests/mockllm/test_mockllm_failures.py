@@ -11,7 +11,7 @@ import openai
 import pytest
 
 if TYPE_CHECKING:
-    from conftest import MockServer
+    from mockserve import MockServer
 
 
 PROMPT = [{"role": "user", "content": "Hello there"}]

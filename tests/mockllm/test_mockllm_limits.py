@@ -6,7 +6,7 @@ from __future__ import annotations
 import anthropic
 import openai
 import pytest
-from conftest import MockServer
+from mockserve import MockServer
 from worksample.mockllm._embeddings import EMBED_MEMO_CHARS, embedding_json
 from worksample.mockllm._exchange import MAX_BODY_BYTES
 from worksample.mockllm._extractive import PASSAGE_MEMO_CHARS, _passage_counts

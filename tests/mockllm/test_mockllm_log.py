@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 import httpx
-from conftest import ADMIN_TOKEN, API_KEY, serving
+from mockserve import ADMIN_TOKEN, API_KEY, serving
 from worksample.mockllm import MockLLMAdmin, MockSettings, Scenario
 from worksample.mockllm._log import RECORD_OVERHEAD, LogEntry, RequestLog
 from worksample.mockllm._shared import SharedLog, init_shared_dir

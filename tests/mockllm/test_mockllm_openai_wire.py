@@ -12,7 +12,7 @@ import openai
 import pytest
 
 if TYPE_CHECKING:
-    from conftest import MockServer
+    from mockserve import MockServer
 
 
 QUESTION = "When was the Eiffel Tower completed?"

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from worksample.mockllm import Scenario, load_scenario
 
 if TYPE_CHECKING:
-    from conftest import MockServer
+    from mockserve import MockServer
 
 TOOLS = [
     {"type": "function", "function": {"name": "search", "parameters": {"type": "object"}}},

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Annotated
 
@@ -66,23 +67,18 @@ def serve(
     # with this one, and none of them consumes the queue: this one does.
     os.environ["WORKSAMPLE_DATA_DIR"] = str(settings.data_dir.resolve())
     os.environ["WORKSAMPLE_BASE_URL"] = settings.base_url
-    consumer = None
-    if settings.embedded_worker:
-        consumer = app.state.queue.consumer(workers=1, embedded=True)
-        consumer.start()
-        app.state.queue.recover_now()
+    grading = app.state.queue.embedded_consumer() if settings.embedded_worker else nullcontext()
     try:
-        uvicorn.run(
-            "worksample.web.app:create_web_worker_app",
-            factory=True,
-            workers=workers,
-            host=host,
-            port=port,
-            log_level="warning",
-        )
+        with grading:
+            uvicorn.run(
+                "worksample.web.app:create_web_worker_app",
+                factory=True,
+                workers=workers,
+                host=host,
+                port=port,
+                log_level="warning",
+            )
     finally:
-        if consumer is not None:
-            consumer.stop(graceful=True)
         app.state.engine.dispose()
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 import os
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from huey import Huey, RedisHuey, SqliteHuey, crontab
@@ -52,6 +54,18 @@ class GradingQueue:
         for run_id in ids:
             self.enqueue(run_id)
         return len(ids)
+
+    @contextmanager
+    def embedded_consumer(self) -> Iterator[None]:
+        """One consumer thread in this (web-serving) process, with lost runs found
+        again at start; stopped gracefully at the end."""
+        consumer = self.consumer(workers=1, embedded=True)
+        consumer.start()
+        self.recover_now()
+        try:
+            yield
+        finally:
+            consumer.stop(graceful=True)
 
     def consumer(self, workers: int = 1, *, embedded: bool = False) -> Consumer:
         """A consumer of its own process (`worksample worker`), or one embedded

@@ -27,6 +27,7 @@ import struct
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 from worksample.mockllm._log import (
     DEFAULT_LOG_BYTES,
@@ -55,6 +56,8 @@ _GENERATION, _SEQ = 0, 1
 COUNTERS = "counters.bin"
 SCENARIO = "scenario.json"
 
+T = TypeVar("T")
+
 
 def init_shared_dir(path: Path, scenario: Scenario) -> None:
     """Prepare an empty directory for the workers: generation 1, `scenario`."""
@@ -74,6 +77,20 @@ def write_scenario(path: Path, scenario: Scenario) -> None:
 def read_scenario(path: Path) -> Scenario:
     """The scenario in force."""
     return Scenario.model_validate_json((path / SCENARIO).read_bytes())
+
+
+def _newest_within(sized: list[tuple[T, int]], budget: int) -> list[T]:
+    """The newest items (the end of `sized`, as (item, bytes)) whose bytes fit in
+    `budget`, oldest first; the newest one always, even alone too large."""
+    kept: list[T] = []
+    size = 0
+    for item, length in reversed(sized):
+        size += length
+        if size > budget and kept:
+            break
+        kept.append(item)
+    kept.reverse()
+    return kept
 
 
 class SharedLog:
@@ -159,15 +176,9 @@ class SharedLog:
         """Keep the newest lines of this worker's file, up to half of `max_bytes` (under
         the lock, so no reader sees the file half written)."""
         lines = self._own.read_bytes().splitlines(keepends=True)
-        kept: list[bytes] = []
-        size = 0
-        for line in reversed(lines):
-            size += len(line)
-            if size > self._max_bytes // 2 and kept:
-                break
-            kept.append(line)
+        kept = _newest_within([(line, len(line)) for line in lines], self._max_bytes // 2)
         os.truncate(self._log_fd, 0)
-        os.write(self._log_fd, b"".join(reversed(kept)))
+        os.write(self._log_fd, b"".join(kept))
 
     def _current(self) -> tuple[list[tuple[RequestRecord, int]], list[int]]:
         """Every record of this generation with the bytes of its line, by `seq`."""
@@ -185,14 +196,7 @@ class SharedLog:
     def records(self, *, since: int = 0, endpoint: str | None = None) -> list[RequestRecord]:
         """Finished records of all workers with ``seq > since``, oldest first."""
         records, _ = self._current()
-        kept: list[RequestRecord] = []
-        size = 0
-        for record, length in reversed(records[-self._limit :]):
-            size += length
-            if size > self._max_bytes and kept:
-                break
-            kept.append(record)
-        kept.reverse()
+        kept = _newest_within(records[-self._limit :], self._max_bytes)
         return [r for r in kept if r.seq > since and (endpoint is None or r.endpoint == endpoint)]
 
     def counters(self) -> Counters:

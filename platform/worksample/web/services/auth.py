@@ -126,11 +126,6 @@ def find_visitor(session: Session, token: str | None) -> Visitor | None:
     return Visitor(web, user, invitation, position)
 
 
-def find_session(session: Session, token: str | None) -> WebSession | None:
-    visitor = find_visitor(session, token)
-    return visitor.session if visitor else None
-
-
 def end_session(session: Session, web: WebSession) -> None:
     web.revoked = True
     session.add(web)

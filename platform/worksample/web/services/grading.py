@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import Engine, and_, bindparam, or_, update
+from sqlalchemy import Engine, and_, or_, update
 from sqlmodel import Session, col, select
 from worksample.graders import ExerciseError, Report, find_exercise, grade
 from worksample.settings import Settings
@@ -250,22 +250,18 @@ def retry_run(session: Session, *, user: User, run_id: int) -> GradingRun:
     return run
 
 
-_REPORT_SHA = select(Blob.sha256).where(col(Blob.id) == bindparam("blob_id"))
 _parsed_reports: OrderedDict[tuple[int, str], Report] = OrderedDict()
 _parsed_lock = threading.Lock()
 PARSED_REPORTS_KEPT = 256
 
 
-def load_report(session: Session, run: GradingRun, *, digest: str | None = None) -> Report | None:
-    """The run's report. Parsed reports are kept per process (a blob is never
-    changed once written), keyed by id and digest; the caller must not change one.
-    A caller that read the blob's digest with the run passes it and saves a query."""
-    if run.report_blob_id is None:
+def load_report(session: Session, run: GradingRun, *, digest: str | None) -> Report | None:
+    """The run's report; `digest` is its blob's sha256, read with the run (None:
+    no report). Parsed reports are kept per process (a blob is never changed once
+    written), keyed by id and digest; the caller must not change one."""
+    if run.report_blob_id is None or digest is None:
         return None
-    sha = digest or session.exec(_REPORT_SHA, params={"blob_id": run.report_blob_id}).first()
-    if sha is None:
-        return None
-    key = (run.report_blob_id, sha)
+    key = (run.report_blob_id, digest)
     with _parsed_lock:
         if (report := _parsed_reports.get(key)) is not None:
             _parsed_reports.move_to_end(key)

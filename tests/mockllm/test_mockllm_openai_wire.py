@@ -330,6 +330,36 @@ def test_invalid_json_and_unknown_route(mock: MockServer) -> None:
     assert missing.json()["error"]["message"] == "Invalid URL (POST /v1/completions)"
 
 
+@pytest.mark.parametrize(
+    "document",
+    [
+        # A lone surrogate is valid JSON, but no text: the passage it sits in would be
+        # quoted in the answer and in the log, and neither could be written as UTF-8.
+        b'{"model": "gpt-4o-mini", "messages": [{"role": "user", "content":'
+        b' "<doc id=\\"a\\">Paris \\ud800 is in France.</doc> Where is Paris?"}]}',
+        b'{"model": "gpt-4o-mini", "messages": [], "x": ' + b"[" * 5_000 + b"]" * 5_000 + b"}",
+        b"[" * 100_000 + b"]" * 100_000,
+    ],
+    ids=["lone-surrogate", "nested-5000", "nested-100000"],
+)
+def test_json_no_reply_could_quote_is_refused_and_logged(mock: MockServer, document: bytes) -> None:
+    headers = {"content-type": "application/json"}
+    with mock.http() as http:
+        openai_answer = http.post("/v1/chat/completions", content=document, headers=headers)
+        anthropic_answer = http.post(
+            "/v1/messages", content=document, headers={**headers, "anthropic-version": "2023-06-01"}
+        )
+    assert openai_answer.status_code == anthropic_answer.status_code == 400
+    assert openai_answer.json()["error"]["message"].startswith(
+        "We could not parse the JSON body of your request."
+    )
+    assert anthropic_answer.json()["error"]["type"] == "invalid_request_error"
+    # The grader can still read the whole log, and each refusal is in it, finished.
+    logged = mock.admin.requests()
+    assert [(r.status, r.completed) for r in logged] == [(400, True), (400, True)]
+    assert logged[0].body == document.decode()
+
+
 def test_context_window_errors(oai: openai.OpenAI) -> None:
     long_text = "word " * 2100
     with pytest.raises(openai.BadRequestError) as caught:

@@ -9,7 +9,7 @@ import pytest
 from mockserve import MockServer
 from worksample.mockllm._embeddings import EMBED_MEMO_CHARS, embedding_json
 from worksample.mockllm._exchange import MAX_BODY_BYTES
-from worksample.mockllm._extractive import PASSAGE_MEMO_CHARS, _passage_counts
+from worksample.mockllm._extractive import PASSAGE_MEMO_CHARS, _passage, _stats_memo
 from worksample.mockllm._memo import memo_short
 
 TOO_LARGE = f"The request body is larger than {MAX_BODY_BYTES >> 20} MiB."
@@ -49,13 +49,13 @@ def test_a_chunked_body_is_cut_off_at_the_cap(mock: MockServer) -> None:
 
 def test_long_texts_are_computed_but_never_memoised() -> None:
     long_passage = "The glacier moves slowly. " * (PASSAGE_MEMO_CHARS // 26 + 10)
-    before = _passage_counts.memo.cache_info().currsize  # type: ignore[attr-defined]
-    counts, total = _passage_counts(long_passage)
+    before = _stats_memo.cache_info().currsize
+    counts, total, _ = _passage(None, long_passage, True).stats
     assert counts["glacier"] == long_passage.count("glacier") and total > 0
-    assert _passage_counts.memo.cache_info().currsize == before  # type: ignore[attr-defined]
+    assert _stats_memo.cache_info().currsize == before
     short = "The glacier moves slowly."
-    assert _passage_counts(short) == _passage_counts(short)
-    assert _passage_counts.memo.cache_info().currsize == before + 1  # type: ignore[attr-defined]
+    assert _passage(None, short, True).stats == _passage("x", short, False).stats
+    assert _stats_memo.cache_info().currsize == before + 1
     long_text = "embed me " * (EMBED_MEMO_CHARS // 9 + 10)
     size = embedding_json.memo.cache_info().currsize  # type: ignore[attr-defined]
     assert embedding_json(long_text, 8) == embedding_json(long_text, 8)

@@ -6,7 +6,13 @@ import random
 
 import pytest
 from worksample.mockllm import count_tokens
-from worksample.mockllm._tokenizer import count_message_tokens, split_tokens, truncate_tokens
+from worksample.mockllm._tokenizer import (
+    LINE_MEMO_CHARS,
+    _line_memo,
+    count_message_tokens,
+    split_tokens,
+    truncate_tokens,
+)
 
 
 @pytest.mark.parametrize(
@@ -27,6 +33,24 @@ def test_split_tokens(text: str, tokens: list[str]) -> None:
 def test_long_texts_count_line_by_line_exactly() -> None:
     text = ("internationalization of 12345 things, line\n" * 40).strip()
     assert count_tokens(text) == len(split_tokens(text)) == 40 * 10
+
+
+def test_long_lines_are_counted_exactly_and_never_memoised() -> None:
+    short = "A short line of 6 words."
+    long_line = "word " * (LINE_MEMO_CHARS // 5 + 1)
+
+    def lookups() -> int:
+        info = _line_memo.cache_info()
+        return info.hits + info.misses
+
+    before = lookups()
+    assert count_tokens(long_line) == len(split_tokens(long_line))
+    assert lookups() == before
+    mixed = f"{short}\n{long_line}\n{short}"
+    assert count_tokens(mixed) == len(split_tokens(mixed)) == 2 * 7 + len(split_tokens(long_line))
+    assert lookups() == before + 2  # the short lines only
+    lines = f"{short}\n{short.upper()}"
+    assert count_tokens(lines) == len(split_tokens(lines))
 
 
 def test_truncate_keeps_whole_tokens() -> None:

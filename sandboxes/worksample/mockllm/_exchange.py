@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic_core import from_json
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response, StreamingResponse
 from worksample.mockllm._errors import MockError, Provider
 from worksample.mockllm._log import LogEntry, TokenUsage
@@ -31,7 +31,7 @@ from worksample.mockllm._scenario import (
     StallFailure,
     StreamErrorFailure,
 )
-from worksample.mockllm._sse import SSEEvent, dump_json, encode_event
+from worksample.mockllm._sse import SSEEvent, dump_json, encode_event, encode_json
 from worksample.mockllm._state import MockState
 
 __all__ = ["Answer", "Exchange", "StreamDisconnect", "run_exchange"]
@@ -88,10 +88,11 @@ class Exchange:
     @property
     def digest(self) -> str | None:
         """Hash of the raw body: the seed of response and tool-call ids (made when asked
-        for: embeddings have no ids)."""
+        for: embeddings have no ids). SHA-256, which OpenSSL computes with the CPU's
+        SHA instructions where it has them: twice as fast as BLAKE2b on a chat body."""
         if self.raw is None:
             return None
-        return hashlib.blake2b(self.raw, digest_size=12).hexdigest()
+        return hashlib.sha256(self.raw).hexdigest()[:24]
 
 
 Handler = Callable[[Exchange, Any], Awaitable[Answer]]
@@ -162,7 +163,7 @@ def _id_header(provider: Provider) -> str:
 def _json_response(
     record: LogEntry, body: Any, status: int, headers: dict[str, str], raw: bytes | None = None
 ) -> Response:
-    content = dump_json(body).encode() if raw is None else raw
+    content = encode_json(body) if raw is None else raw
     record.size += len(content)
     return Response(content, status, headers, media_type="application/json")
 
@@ -253,14 +254,21 @@ async def _read_body(request: Request) -> bytes:
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
         raise MockError(413, _TOO_LARGE)
+    # What `request.stream()` reads, without an async generator around each message.
+    receive = request.receive
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect
+        chunk = message.get("body", b"")
         size += len(chunk)
         if size > MAX_BODY_BYTES:
             raise MockError(413, _TOO_LARGE)
         chunks.append(chunk)
-    return b"".join(chunks)
+        if not message.get("more_body", False):
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 async def _parse_body(request: Request, provider: Provider, record: LogEntry) -> tuple[Any, bytes]:

@@ -116,6 +116,17 @@ class ExtractiveConfig(BaseModel):
     """Whether answers end with `` [ID]`` for passages that have an id."""
 
 
+class PassageStats(NamedTuple):
+    """What the model reads off a passage's text, whoever asks: once per passage."""
+
+    counts: Counter[str]
+    """Its content words (see `term_counts`)."""
+    length: int
+    """How many content words, counting repeats."""
+    says_ignore: bool
+    """Whether ``"ignore"`` is in its lower-cased text (see `_may_inject`)."""
+
+
 class Passage(NamedTuple):
     """A unit of context the model can answer from (a named tuple: one is made for each
     passage of every request)."""
@@ -124,6 +135,7 @@ class Passage(NamedTuple):
     text: str
     delimited: bool
     """True for ``<doc>...</doc>`` blocks: the only ones that can fence off an injection."""
+    stats: PassageStats
 
 
 def _stem_word(word: str) -> str:
@@ -171,11 +183,19 @@ def term_counts(text: str) -> Counter[str]:
     return counts
 
 
-@memo_short(4_096, max_chars=PASSAGE_MEMO_CHARS)
-def _passage_counts(text: str) -> tuple[Counter[str], int]:
-    # Passages recur across the requests of a run (the same corpus): memoised.
+def _passage_stats(text: str) -> PassageStats:
     counts = term_counts(text)
-    return counts, sum(counts.values())
+    return PassageStats(counts, sum(counts.values()), "ignore" in text.lower())
+
+
+# Passages recur across the requests of a run (the same corpus): their statistics are
+# memoised, up to PASSAGE_MEMO_CHARS characters (the check is inline: once per passage).
+_stats_memo = lru_cache(maxsize=4_096)(_passage_stats)
+
+
+def _passage(doc_id: str | None, text: str, delimited: bool) -> Passage:
+    stats = _stats_memo(text) if len(text) <= PASSAGE_MEMO_CHARS else _passage_stats(text)
+    return Passage(doc_id, text, delimited, stats)
 
 
 @memo_short(4_096, max_chars=PASSAGE_MEMO_CHARS)
@@ -222,7 +242,7 @@ def _read(text: str) -> Reading:
         pieces.append(text[last:start])
         outside.append(text[cut:opened])
         last, cut = end, closed
-        passages.append(Passage(doc_id or None, text[opened:closed].strip(), True))
+        passages.append(_passage(doc_id or None, text[opened:closed].strip(), True))
     rest = bare = text
     if passages:
         pieces.append(text[last:])
@@ -233,9 +253,7 @@ def _read(text: str) -> Reading:
         bare = "\n".join(outside)
     if "[doc:" in rest:
         for match in _BRACKET.finditer(rest):
-            passages.append(
-                Passage(id=match.group(1), text=match.group(2).strip(), delimited=False)
-            )
+            passages.append(_passage(match.group(1), match.group(2).strip(), False))
         rest = _BRACKET.sub("", rest)
     return Reading(passages, rest, bare)
 
@@ -276,7 +294,7 @@ def _conversation_passages(
             continue
         found, rest, _ = reading
         if not found and turn.role == "tool" and turn.text.strip():
-            found = [Passage(id=None, text=turn.text.strip(), delimited=False)]
+            found = [_passage(None, turn.text.strip(), False)]
         passages.extend(found)
         if index == last_user:
             question = pick_question(rest)
@@ -286,15 +304,15 @@ def _conversation_passages(
 def _best_passage(
     passages: list[Passage], question_terms: set[str]
 ) -> tuple[Passage, set[str]] | None:
-    stats = [_passage_counts(p.text) for p in passages]
+    stats = [p.stats for p in passages]
     total = len(stats)
-    average = (sum([length for _, length in stats]) / total) or 1.0
+    average = (sum([s.length for s in stats]) / total) or 1.0
     # The question terms each passage holds, in the order of `question_terms` (the
     # order the scores are summed in).
     terms = tuple(question_terms)
     df = dict.fromkeys(terms, 0)
     held = []
-    for counts, _ in stats:
+    for counts, _, _ in stats:
         found = [t for t in terms if t in counts]
         for term in found:
             df[term] += 1
@@ -306,7 +324,7 @@ def _best_passage(
     for index, found in enumerate(held):
         if not found:
             continue
-        count, length = stats[index]
+        count, length, _ = stats[index]
         norm = _K1 * (1.0 - _B + _B * length / average)
         score = sum([idf[t] * count[t] * k1 / (count[t] + norm) for t in found])
         if score > 0.0 and (best is None or score > best_score):
@@ -356,11 +374,6 @@ def answer_question(
     return Reply(text=text, source="extractive")
 
 
-@memo_short(4_096, max_chars=PASSAGE_MEMO_CHARS)
-def _mentions_ignore(passage: str) -> bool:
-    return "ignore" in passage.lower()
-
-
 def _may_inject(turn: Turn, reading: Reading | None) -> bool:
     """``"ignore" in turn.text.lower()``: with a reading, from the memo of each passage
     and the (short) rest; "ignore" never spans a tag or the blanks a passage is
@@ -368,7 +381,7 @@ def _may_inject(turn: Turn, reading: Reading | None) -> bool:
     if reading is None:
         return "ignore" in turn.text.lower()
     return "ignore" in reading.bare.lower() or any(
-        _mentions_ignore(p.text) for p in reading.passages if p.delimited
+        p.stats.says_ignore for p in reading.passages if p.delimited
     )
 
 

@@ -114,7 +114,8 @@ class LogEntry:
     request_id: str
     method: str
     path: str
-    headers: dict[str, str]
+    raw_headers: list[tuple[bytes, bytes]]
+    """The headers as the server passed them: decoded and redacted when read."""
     auth_ok: bool
     started_at: float
     body: Any = None
@@ -148,7 +149,7 @@ class LogEntry:
             request_id=self.request_id,
             method=self.method,
             path=self.path,
-            headers=self.headers,
+            headers=_readable(self.raw_headers),
             auth_ok=self.auth_ok,
             body=body,
             stream=self.stream,
@@ -175,11 +176,17 @@ def new_record(
     headers: list[tuple[bytes, bytes]],
     auth_ok: bool,
 ) -> LogEntry:
-    """A fresh entry, credentials redacted."""
+    """A fresh entry (its headers are read, and credentials redacted, when it is)."""
+    return LogEntry(
+        seq, endpoint, call, f"req_{seq:08d}", method, path, headers, auth_ok, time.time()
+    )
+
+
+def _readable(headers: list[tuple[bytes, bytes]]) -> dict[str, str]:
     kept = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in headers}
     for name in _SECRET_HEADERS.intersection(kept):
         kept[name] = "<redacted>"
-    return LogEntry(seq, endpoint, call, f"req_{seq:08d}", method, path, kept, auth_ok, time.time())
+    return kept
 
 
 def finish_record(record: LogEntry, *, started: float, completed: bool) -> None:

@@ -18,8 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-
-from worksample.mockllm._memo import memo_short
+from functools import lru_cache
 
 __all__ = [
     "MESSAGE_OVERHEAD",
@@ -64,8 +63,11 @@ def _count(text: str) -> int:
     return len(classes) - classes.count(" ")
 
 
-# Long lines are counted afresh: the memo stays under 16,384 lines of 4 KiB.
-_count_line = memo_short(16_384, max_chars=4_096)(_count)
+# Lines are memoised up to LINE_MEMO_CHARS characters (the memo stays under 16,384
+# lines of 4 KiB); longer ones are counted afresh. The length checks are inline, and
+# a text of short lines is summed by `map` over the memo itself: no Python call per line.
+LINE_MEMO_CHARS = 4_096
+_line_memo = lru_cache(maxsize=16_384)(_count)
 
 
 def count_tokens(text: str) -> int:
@@ -74,8 +76,11 @@ def count_tokens(text: str) -> int:
     # repeat the same passages (and system prompts, and answers) from request to
     # request, and lines are memoised.
     if "\n" not in text:
-        return _count_line(text)
-    return sum(map(_count_line, text.split("\n")))
+        return _line_memo(text) if len(text) <= LINE_MEMO_CHARS else _count(text)
+    lines = text.split("\n")
+    if len(text) <= LINE_MEMO_CHARS or max(map(len, lines)) <= LINE_MEMO_CHARS:
+        return sum(map(_line_memo, lines))
+    return sum([_line_memo(x) if len(x) <= LINE_MEMO_CHARS else _count(x) for x in lines])
 
 
 def split_tokens(text: str) -> list[str]:

@@ -1,7 +1,7 @@
 """Benchmark the mock LLM server against a trivial FastAPI handler and fakellm.
 
     .venv/bin/python benchmarks/mock_llm.py [--requests N] [--rounds R] [--concurrency C]
-                                            [--workers 1,2]
+                                            [--workers 1,2] [--no-pin]
 
 Every server runs as its own process on 127.0.0.1 (never any other address) and
 is stopped at the end. Load comes from this process: asyncio with C keep-alive
@@ -26,6 +26,15 @@ the mock and the trivial FastAPI handler also run in the project's .venv with
 uvicorn told to use its pure-Python h11 and asyncio (the .venv has uvloop and
 httptools too, so without being told uvicorn would pick them there as well),
 each mock with 1 and with 2 worker processes.
+
+On a machine of two or more cores, every server of one process runs on the same
+core (the last one) and, while it is measured, the load generator on the first
+(`--no-pin`: wherever the kernel puts them). On a shared virtual machine one core can be much slower
+than the other for minutes at a time (here the same Python loop took 0.69 s on
+one and 1.05 s on the other), and a server that lands on the slow one loses a
+third of its speed: pinned, the ratios compare servers on the same hardware.
+Servers of several worker processes, and the load generator while it measures
+them, may use every core.
 """
 
 from __future__ import annotations
@@ -218,12 +227,16 @@ def wait_ready(port: int, process: subprocess.Popen[bytes], timeout: float = 30.
 
 
 @contextmanager
-def running(command: list[str], port: int, env: dict[str, str] | None = None) -> Iterator[int]:
+def running(
+    command: list[str], port: int, env: dict[str, str] | None = None, cpus: set[int] | None = None
+) -> Iterator[int]:
     process = subprocess.Popen(
         command, cwd=ROOT, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
+        if cpus is not None:
+            os.sched_setaffinity(process.pid, cpus)  # before it serves; workers inherit it
         wait_ready(port, process)
         yield port
     finally:
@@ -329,7 +342,15 @@ def main() -> None:
     parser.add_argument(
         "--workers", default="1,2", help="comma-separated uvicorn worker counts for the mock"
     )
+    parser.add_argument(
+        "--no-pin", action="store_true", help="leave every process where the kernel puts it"
+    )
     args = parser.parse_args()
+    cores = sorted(os.sched_getaffinity(0))
+    pin = not args.no_pin and len(cores) >= 2
+    if pin:
+        print(f"one-process servers on core {cores[-1]}, measured from core {cores[0]}",
+              file=sys.stderr)  # fmt: skip
     count = args.requests + WARMUP
     share = args.requests // args.rounds
     workloads = [
@@ -341,9 +362,13 @@ def main() -> None:
     measured: dict[tuple[str, str], list[tuple[float, list[float], int]]] = {}
     with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
         ports = {}
+        load_cores: dict[str, set[int]] = {}  # where the load generator runs, per server
         for name, command, env in servers(Path(tmp), [int(n) for n in args.workers.split(",")]):
             port = free_port()
-            ports[name] = stack.enter_context(running([*command, str(port)], port, env))
+            several = "--workers" in command and command[command.index("--workers") + 1] != "1"
+            cpus = {cores[-1]} if pin and not several else set(cores)
+            load_cores[name] = {cores[0]} if pin and not several else set(cores)
+            ports[name] = stack.enter_context(running([*command, str(port)], port, env, cpus))
         # All servers run at once (idle ones cost nothing) and take turns, round after
         # round, so a change in the machine's background load hits them all alike.
         for round_number in range(args.rounds):
@@ -351,6 +376,7 @@ def main() -> None:
                 names = [n for n in ports if not (n == "fakellm" and "embed" in workload)]
                 turn = round_number % len(names)
                 for name in names[turn:] + names[:turn]:
+                    os.sched_setaffinity(0, load_cores[name])
                     payloads = [http_request(path, b, ports[name]) for b in bodies]
                     if round_number == 0:
                         # Warm-up from the end of the list, measured requests from the

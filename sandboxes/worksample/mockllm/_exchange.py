@@ -163,7 +163,11 @@ def _id_header(provider: Provider) -> str:
 def _json_response(
     record: LogEntry, body: Any, status: int, headers: dict[str, str], raw: bytes | None = None
 ) -> Response:
-    content = encode_json(body) if raw is None else raw
+    """`body` as JSON (or `raw`, if given, with `body` what the log shows of it), and into
+    the log."""
+    logged = encode_json(body)
+    record.response_json = logged
+    content = logged if raw is None else raw
     record.size += len(content)
     return Response(content, status, headers, media_type="application/json")
 
@@ -344,19 +348,19 @@ async def run_exchange(
     except MockError as error:
         record.status = error.status
         record.error = error.body(provider, record.request_id)
-        record.response = record.error
         response = _json_response(record, record.error, error.status, {**headers, **error.headers})
         state.log.close(record, started=started)
         return response
     record.status = answer.status
-    record.usage = answer.usage
+    if answer.usage is not None:
+        usage = answer.usage
+        record.usage = (usage.prompt_tokens, usage.completion_tokens, usage.total_tokens)
     record.reply_source = answer.reply_source
     answer.headers.update(headers)
     if answer.events is not None:
         return _stream_response(
             Exchange(request, provider, state, record), answer, failure, started
         )
-    record.response = answer.body
     response = _json_response(record, answer.body, answer.status, answer.headers, answer.raw)
     state.log.close(record, started=started)
     return response

@@ -3,9 +3,13 @@
 While a request is answered its record is a `LogEntry`, a plain slotted object
 that is cheap to fill in (a pydantic model cost a twentieth of a warm chat
 completion); the log turns entries into `RequestRecord` models when it is read.
-An entry keeps a JSON body as the bytes that were sent and parses them only
-then: smaller in memory than the parsed body, and exactly what ``json.loads``
-gave on arrival.
+An entry keeps the JSON bodies of the request and of the response as bytes and
+parses them only then: smaller in memory than the parsed bodies, exactly what
+``json.loads`` gave on arrival, and nothing for Python's garbage collector to
+walk. A kept record holds one object the collector tracks where it held a
+dozen (dicts and lists of the response, the usage model, the header list), and
+a full collection, which walks every tracked object in the process, comes that
+much less often.
 
 The log is bounded twice: by count (`limit` records) and by size (`max_bytes`,
 counted as the request and response body bytes of each record plus
@@ -114,7 +118,7 @@ class LogEntry:
     request_id: str
     method: str
     path: str
-    raw_headers: list[tuple[bytes, bytes]]
+    raw_headers: tuple[tuple[bytes, bytes], ...]
     """The headers as the server passed them: decoded and redacted when read."""
     auth_ok: bool
     started_at: float
@@ -126,10 +130,14 @@ class LogEntry:
     model: str | None = None
     status: int = 0
     response: Any = None
+    """The response when it is not kept as `response_json`: the events of a stream."""
+    response_json: bytes | None = None
+    """A JSON response in the form the log shows, parsed when the record is read."""
     error: Any = None
     failure: str | None = None
     reply_source: str | None = None
-    usage: TokenUsage | None = None
+    usage: tuple[int, int, int] | None = None
+    """Prompt, completion and total tokens."""
     duration_ms: float = 0.0
     completed: bool = False
     size: int = RECORD_OVERHEAD
@@ -142,6 +150,13 @@ class LogEntry:
     def to_record(self) -> RequestRecord:
         """The record as the admin API shows it (a snapshot, for an unfinished stream)."""
         body = self.body if self.body_json is None else json.loads(self.body_json)
+        response = self.response if self.response_json is None else json.loads(self.response_json)
+        usage = None
+        if self.usage is not None:
+            prompt, completion, total = self.usage
+            usage = TokenUsage(
+                prompt_tokens=prompt, completion_tokens=completion, total_tokens=total
+            )
         return RequestRecord.model_construct(
             seq=self.seq,
             endpoint=self.endpoint,
@@ -155,11 +170,11 @@ class LogEntry:
             stream=self.stream,
             model=self.model,
             status=self.status,
-            response=self.response,
+            response=response,
             error=self.error,
             failure=self.failure,
             reply_source=self.reply_source,
-            usage=self.usage,
+            usage=usage,
             started_at=self.started_at,
             duration_ms=self.duration_ms,
             completed=self.completed,
@@ -178,11 +193,11 @@ def new_record(
 ) -> LogEntry:
     """A fresh entry (its headers are read, and credentials redacted, when it is)."""
     return LogEntry(
-        seq, endpoint, call, f"req_{seq:08d}", method, path, headers, auth_ok, time.time()
+        seq, endpoint, call, f"req_{seq:08d}", method, path, tuple(headers), auth_ok, time.time()
     )
 
 
-def _readable(headers: list[tuple[bytes, bytes]]) -> dict[str, str]:
+def _readable(headers: tuple[tuple[bytes, bytes], ...]) -> dict[str, str]:
     kept = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in headers}
     for name in _SECRET_HEADERS.intersection(kept):
         kept[name] = "<redacted>"
@@ -208,9 +223,13 @@ def tally(
         statuses[str(record.status)] += 1
         if record.failure is not None:
             failures[record.failure] += 1
-        if record.usage is not None:
-            prompt += record.usage.prompt_tokens
-            completion += record.usage.completion_tokens
+        usage = record.usage
+        if isinstance(usage, TokenUsage):
+            prompt += usage.prompt_tokens
+            completion += usage.completion_tokens
+        elif usage is not None:
+            prompt += usage[0]
+            completion += usage[1]
     return Counters(
         requests=requests,
         by_endpoint=calls,

@@ -66,10 +66,13 @@ _ASCII_NON_WORD = str.maketrans(
         if not chr(code).isdigit() and not "a" <= chr(code) <= "z"
     }
 )
+# Linear in the text: one run of blanks before the payload is matched by one `\s*`
+# (``\s*[:\-]?\s*`` would try every split of a long run between its two halves, and a
+# prompt of "... reply", a megabyte of spaces and a full stop took hours).
 _INJECTION = re.compile(
     r"ignore\s+(?:all\s+)?(?:the\s+)?(?:previous|prior|above|earlier)\s+instructions?"
     r"[\s,.;:]*(?:and\s+)?(?:instead\s+)?(?:reply|respond|answer|say|output|print|write)"
-    r"(?:\s+(?:with|only))?\s*[:\-]?\s*(?:\"([^\"]+)\"|'([^']+)'|([^\s.!?,;]+))",
+    r"(?:\s+(?:with|only))?\s*(?:[:\-]\s*)?(?:\"([^\"]+)\"|'([^']+)'|([^\s.!?,;]+))",
     re.I,
 )
 _GUARD = re.compile(

@@ -29,12 +29,12 @@ each mock with 1 and with 2 worker processes.
 
 On a machine of two or more cores, every server of one process runs on the same
 core (the last one) and, while it is measured, the load generator on the first
-(`--no-pin`: wherever the kernel puts them). On a shared virtual machine one core can be much slower
-than the other for minutes at a time (here the same Python loop took 0.69 s on
-one and 1.05 s on the other), and a server that lands on the slow one loses a
-third of its speed: pinned, the ratios compare servers on the same hardware.
-Servers of several worker processes, and the load generator while it measures
-them, may use every core.
+(`--no-pin`: wherever the kernel puts them). On a shared virtual machine one
+core can be much slower than the other for minutes at a time (here the same
+Python loop took 0.69 s on one and 1.05 s on the other), and a server that lands
+on the slow one loses a third of its speed or more: pinned, the ratios compare
+servers on the same hardware. Servers of several worker processes, and the load
+generator while it measures them, may use every core.
 """
 
 from __future__ import annotations

@@ -6,9 +6,10 @@ completion); the log turns entries into `RequestRecord` models when it is read.
 An entry keeps the JSON bodies of the request and of the response as bytes and
 parses them only then: smaller in memory than the parsed bodies, exactly what
 ``json.loads`` gave on arrival, and nothing for Python's garbage collector to
-walk. A kept record holds one object the collector tracks where it held a
-dozen (dicts and lists of the response, the usage model, the header list), and
-a full collection, which walks every tracked object in the process, comes that
+walk. The record of an answered request is the one object in it the collector
+tracks, where it held a dozen (dicts and lists of the response, the usage model,
+the header list; an error's record still keeps its parsed error body), and a
+full collection, which walks every tracked object in the process, comes that
 much less often.
 
 The log is bounded twice: by count (`limit` records) and by size (`max_bytes`,

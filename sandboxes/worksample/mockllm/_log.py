@@ -138,7 +138,8 @@ class LogEntry:
     failure: str | None = None
     reply_source: str | None = None
     usage: tuple[int, int, int] | None = None
-    """Prompt, completion and total tokens."""
+    """Prompt, completion and total tokens: a plain tuple, which the collector stops
+    tracking (it keeps tracking a named tuple, as any subclass of tuple)."""
     duration_ms: float = 0.0
     completed: bool = False
     size: int = RECORD_OVERHEAD

@@ -22,8 +22,16 @@ import tempfile
 import time
 from pathlib import Path
 
-from worksample.graders import Exercise, grade, list_exercise_dirs, load_exercise
+from worksample.graders import (
+    Exercise,
+    GradingOptions,
+    grade,
+    list_exercise_dirs,
+    load_exercise,
+    read_directory,
+)
 from worksample.graders._grade import PYTEST_INI
+from worksample.sandboxes import SandboxOptions
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -32,13 +40,19 @@ def bare_run(exercise: Exercise) -> float:
     with tempfile.TemporaryDirectory() as tmp:
         ini = Path(tmp, "pytest.ini")
         ini.write_text(PYTEST_INI)
+        tree = Path(tmp, "submission.json")
+        tree.write_text(read_directory(exercise.reference_dir).model_dump_json())
+        options = Path(tmp, "options.json")
+        options.write_text(
+            GradingOptions(sandbox=SandboxOptions(backend="local")).model_dump_json()
+        )
         argv = [
             sys.executable, "-m", "pytest", "-c", str(ini),
             "--rootdir", str(exercise.root), "--confcutdir", str(exercise.root),
             "-p", "worksample.graders.plugin",
             "--ws-exercise", str(exercise.root),
-            "--ws-submission", str(exercise.reference_dir),
-            "--ws-backend", "local",
+            "--ws-submission", str(tree),
+            "--ws-options", str(options),
             str(exercise.hidden_dir), str(exercise.public_tests_dir),
         ]  # fmt: skip
         start = time.perf_counter()
@@ -51,7 +65,7 @@ def bare_run(exercise: Exercise) -> float:
 
 def graded_run(exercise: Exercise) -> float:
     start = time.perf_counter()
-    report = grade(exercise, exercise.reference_dir, backend="docker")
+    report = grade(exercise, exercise.reference_dir, options=GradingOptions())
     elapsed = time.perf_counter() - start
     if report.status != "graded" or report.score != 100.0:
         sys.exit(f"grading {exercise.id} gave {report.status} {report.score}: {report.reason}")

@@ -20,8 +20,9 @@ figure shown is the median round.
 
 fakellm (a canned-reply mock on PyPI, no embeddings endpoint) is installed into
 its own virtualenv under .cache/bench-fakellm the first time (python3 -m venv,
-pip). There uvicorn runs with uvloop and httptools (what a container with
-``uvicorn[standard]`` gets, and what uvicorn picks whenever they are installed);
+pip), with typer for the mock's command line. There uvicorn runs with uvloop
+and httptools (what a container with ``uvicorn[standard]`` gets, and what
+uvicorn picks whenever they are installed);
 the mock and the trivial FastAPI handler also run in the project's .venv with
 uvicorn told to use its pure-Python h11 and asyncio (the .venv has uvloop and
 httptools too, so without being told uvicorn would pick them there as well),
@@ -249,12 +250,13 @@ def running(
 
 
 def ensure_fakellm() -> Path:
-    """fakellm's virtualenv (created with python3 -m venv and pip on first use)."""
+    """fakellm's virtualenv (created with python3 -m venv and pip on first use), with
+    typer, which the mock's command line needs there too."""
     python = FAKELLM_VENV / "bin" / "python"
-    if not (FAKELLM_VENV / "bin" / "fakellm").exists():
-        print("installing fakellm into", FAKELLM_VENV, file=sys.stderr)
+    if not all((FAKELLM_VENV / "bin" / name).exists() for name in ("fakellm", "typer")):
+        print("installing fakellm and typer into", FAKELLM_VENV, file=sys.stderr)
         subprocess.run(["python3", "-m", "venv", str(FAKELLM_VENV)], check=True)
-        subprocess.run([str(python), "-m", "pip", "install", "-q", "fakellm"], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", "fakellm", "typer"], check=True)
     return python
 
 
@@ -315,7 +317,7 @@ def servers(tmp: Path, worker_counts: list[int]) -> list[tuple[str, list[str], d
                    "--no-access-log", "--app-dir", str(tmp)]  # fmt: skip
     fakellm = [str(FAKELLM_VENV / "bin" / "fakellm"), "serve", "--host", HOST,
                "--config", str(config), "--port"]  # fmt: skip
-    sources = {"PYTHONPATH": str(ROOT / "sandboxes")}
+    sources = {"PYTHONPATH": str(ROOT / "mockllm")}
     stacks = (
         (H11, [venv_python, "-c", _H11_MOCK], {}),
         (UVLOOP, [fakellm_python, "-m", "worksample.mockllm"], sources),

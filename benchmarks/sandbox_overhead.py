@@ -1,12 +1,13 @@
 """Sandbox overhead: what running `python3 -c pass` costs each way, in one run.
 
-    .venv/bin/python benchmarks/sandbox_overhead.py [--rounds 20]
+    .venv/bin/python benchmarks/sandbox_overhead.py [--rounds 20] [--runtime runsc]
 
 Rows (median wall time of --rounds runs, and ratio to the bare host run):
   bare host        subprocess `python3 -c pass` on this machine
   one-shot         worksample session start + one call + teardown (all hardening on)
   warm call        one more call in an open worksample session
-  epicbox one-shot the same command through epicbox (its own venv, urllib3<2)
+  epicbox one-shot the same command through epicbox (its own venv, urllib3<2);
+                   only under the engine's default runtime (epicbox cannot choose one)
 
 epicbox is installed on first use into .cache/bench-epicbox. The goal the
 README states: one-shot no slower than epicbox, warm call < 10 ms above bare.
@@ -22,7 +23,7 @@ import sys
 import time
 from pathlib import Path
 
-from worksample.sandboxes import DockerBackend, Limits, connect_engine, find_image
+from worksample.sandboxes import Engine, Limits, SandboxError
 
 ROOT = Path(__file__).resolve().parents[1]
 EPICBOX_VENV = ROOT / ".cache" / "bench-epicbox"
@@ -68,15 +69,29 @@ def ensure_epicbox() -> Path:
     return python
 
 
+def epicbox_times(image: str, rounds: int) -> list[float]:
+    epicbox_python = ensure_epicbox()
+    out = subprocess.run(
+        [str(epicbox_python), "-c", EPICBOX_SCRIPT, image, str(rounds)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    times: list[float] = json.loads(out.stdout)
+    return times
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument("--runtime", default=None, help="OCI runtime (default: the engine's)")
     args = parser.parse_args()
-    client = connect_engine()
-    info = find_image(client, "ml")
-    if info is None:
-        sys.exit("no ml image: run `worksample images build --track ml` first")
-    backend = DockerBackend(client)
+    try:
+        engine = Engine.connect()
+        info = engine.require_image("ml")
+        backend = engine.backend(args.runtime)
+    except SandboxError as exc:
+        sys.exit(str(exc))
     limits = Limits()
 
     rows: dict[str, list[float]] = {}
@@ -90,14 +105,9 @@ def main() -> None:
     rows["one-shot"] = timed(one_shot, args.rounds)
     with backend.open_session(image=info.tag, limits=limits) as session:
         rows["warm call"] = timed(lambda: session.run(COMMAND), args.rounds)
-    epicbox_python = ensure_epicbox()
-    out = subprocess.run(
-        [str(epicbox_python), "-c", EPICBOX_SCRIPT, info.tag, str(args.rounds)],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    rows["epicbox one-shot"] = json.loads(out.stdout)
+        print(f"runtime: {session.runtime}")
+    if args.runtime is None:
+        rows["epicbox one-shot"] = epicbox_times(info.tag, args.rounds)
 
     bare = statistics.median(rows["bare host"])
     print(f"{'':18} {'median ms':>10} {'p90 ms':>8} {'x bare':>7} {'+ms vs bare':>12}")
@@ -108,8 +118,10 @@ def main() -> None:
             f"{name:18} {med * 1e3:10.1f} {p90 * 1e3:8.1f} {med / bare:7.2f} "
             f"{(med - bare) * 1e3:12.1f}"
         )
-    ours, theirs = statistics.median(rows["one-shot"]), statistics.median(rows["epicbox one-shot"])
-    print(f"one-shot vs epicbox: {ours / theirs:.2f}x")
+    if "epicbox one-shot" in rows:
+        ours = statistics.median(rows["one-shot"])
+        theirs = statistics.median(rows["epicbox one-shot"])
+        print(f"one-shot vs epicbox: {ours / theirs:.2f}x")
 
 
 if __name__ == "__main__":

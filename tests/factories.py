@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from argon2 import PasswordHasher
 from sqlmodel import Session
-from worksample.web.models import (
+from worksample.db import (
     Blob,
     GradingRun,
     Invitation,

@@ -41,7 +41,7 @@ def test_every_fixture_marker_and_candidate_method_is_documented() -> None:
 
     fixtures = [n for n, obj in vars(plugin).items() if hasattr(obj, "_fixture_function_marker")
                 or type(obj).__name__ == "FixtureFunctionDefinition"]  # fmt: skip
-    assert set(fixtures) == {"candidate", "exercise", "mock_llm", "ws_llm_endpoints"}
+    assert set(fixtures) == {"candidate", "exercise", "mock_llm", "ws_backend", "ws_llm_endpoints"}
     for name in fixtures:
         assert f"`{name}`" in AUTHORING, name
     markers = re.findall(r'addinivalue_line\("markers", "(\w+)', inspect.getsource(plugin))

@@ -19,12 +19,12 @@ def test_stdlib_platform_is_not_shadowed_from_the_repository_root() -> None:
 
 
 def test_no_init_files_in_the_namespace_folders() -> None:
-    for folder in ("platform", "graders", "sandboxes"):
+    for folder in ("platform", "graders", "sandboxes", "mockllm"):
         assert not (ROOT / folder / "__init__.py").exists()
         assert not (ROOT / folder / "worksample" / "__init__.py").exists()
 
 
-def test_wheel_holds_all_three_parts(tmp_path: Path) -> None:
+def test_wheel_holds_every_part(tmp_path: Path) -> None:
     uv = ROOT / ".cache" / "uv" / "bin" / "uv"
     subprocess.run(
         [str(uv), "build", "--wheel", "--out-dir", str(tmp_path), "--quiet"],
@@ -39,6 +39,9 @@ def test_wheel_holds_all_three_parts(tmp_path: Path) -> None:
         "worksample/sandboxes/harness/ws_harness.py",
         "worksample/sandboxes/images/Dockerfile",
         "worksample/sandboxes/images/ml/requirements.txt",
+        "worksample/mockllm/__init__.py",
+        "worksample/mockllm/image/Dockerfile",
+        "worksample/mockllm/image/requirements.txt",
     ):
         assert module in names, module
     assert not any(n.startswith("platform/") or n == "worksample/__init__.py" for n in names)

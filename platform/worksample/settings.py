@@ -7,8 +7,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from worksample.sandboxes import SandboxOptions
 
 
 def _default_cache_dir() -> Path:
@@ -30,7 +31,10 @@ class Settings(BaseSettings):
         description="Base of the sandbox images; made locally (Debian) when it cannot be pulled.",
     )
     docker_runtime: str | None = Field(
-        None, description="OCI runtime for sandboxes, e.g. `runsc` for gVisor; default runc."
+        None,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
+        description="OCI runtime of every grading container, e.g. `runsc` for gVisor; "
+        "default the engine's (runc). A grading never falls back to another runtime.",
     )
     exercises_dir: Path = Field(
         Path(__file__).resolve().parents[2] / "exercises",
@@ -77,11 +81,64 @@ class Settings(BaseSettings):
         None, description="Password of the demo admin; printed once when generated."
     )
 
+    @model_validator(mode="after")
+    def _production_policy(self) -> Settings:
+        """What production refuses, checked wherever settings are made, so that
+        `serve`, `worker` and `grade` refuse the same things with the same words."""
+        if self.env != "production":
+            return self
+        problems = []
+        if self.cookie_secure is False:
+            problems.append("WORKSAMPLE_COOKIE_SECURE=false is refused in production")
+        if self.demo_admin_password is not None:
+            problems.append(
+                "a fixed demo password (WORKSAMPLE_DEMO_ADMIN_PASSWORD) is refused in production"
+            )
+        if self.grading_backend == "local":
+            problems.append(
+                "WORKSAMPLE_GRADING_BACKEND=local (candidate code on this machine, "
+                "WITHOUT a sandbox) is refused in production"
+            )
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def with_overrides(self, **updates: object) -> Settings:
+        """These settings with `updates` (command-line flags), validated again,
+        so a flag cannot get round the production policy."""
+        values = {name: getattr(self, name) for name in type(self).model_fields}
+        try:
+            return type(self).model_validate({**values, **updates})
+        except ValidationError as exc:
+            raise SettingsRefused(describe(exc)) from None
+
+    @property
+    def sandbox_options(self) -> SandboxOptions:
+        return SandboxOptions(backend=self.grading_backend, runtime=self.docker_runtime)
+
     @property
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir.resolve() / 'worksample.db'}"
 
 
+class SettingsRefused(Exception):
+    """The environment's settings are invalid or refused; the message says which and why."""
+
+
+def describe(exc: ValidationError) -> str:
+    """A settings error as one or more lines naming the variable."""
+    lines = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"])
+        where = f"WORKSAMPLE_{loc.upper()}: " if loc else ""
+        lines.append(where + str(err.get("msg", "invalid")).removeprefix("Value error, "))
+    return "\n".join(lines)
+
+
 @lru_cache
 def get_settings() -> Settings:
-    return Settings()
+    """The settings of this process; `SettingsRefused` when the environment is invalid."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise SettingsRefused(describe(exc)) from None

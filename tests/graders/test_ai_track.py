@@ -10,12 +10,13 @@ import docker.errors
 import httpx
 import pytest
 from hostnet import HostListener
-from worksample.graders import grade, load_exercise, validate_exercise
-from worksample.sandboxes import DockerBackend, Limits, MockLLMService, find_image
+from worksample.graders import GradingOptions, grade, load_exercise, validate_exercise
+from worksample.sandboxes import DockerBackend, Limits, MockLLMService, SandboxOptions, find_image
 
 pytestmark = pytest.mark.docker
 
 MINI_CHAT = load_exercise(Path(__file__).parent / "exercises" / "mini-chat")
+LOCAL = GradingOptions(sandbox=SandboxOptions(backend="local"))
 
 PROBE = """
 import json, os, socket, httpx
@@ -115,7 +116,7 @@ def test_ai_exercise_validates_with_the_mock_in_its_container() -> None:
 
 
 def test_ai_exercise_grades_with_the_local_mock() -> None:
-    report = grade(MINI_CHAT, MINI_CHAT.reference_dir, backend="local")
+    report = grade(MINI_CHAT, MINI_CHAT.reference_dir, options=LOCAL)
     assert report.status == "graded" and report.score == 100.0, report.reason
     calls = report.test("hidden/test_hidden.py::test_uses_the_model_once_with_delimited_documents")
     assert calls.calls and calls.calls[0].argv == ["solution:ask"]

@@ -13,17 +13,20 @@ from pathlib import Path
 import pytest
 from worksample.graders import (
     ExerciseError,
+    GradingOptions,
     build_starter_kit,
     grade,
     load_exercise,
     validate_exercise,
 )
+from worksample.sandboxes import SandboxOptions
 
 HERE = Path(__file__).parent
 MINI = HERE / "exercises" / "mini-add"
 INVALID = HERE / "invalid_exercises"
 WORKSAMPLE = str(Path(sys.executable).with_name("worksample"))
 EXERCISE = load_exercise(MINI)
+LOCAL = GradingOptions(sandbox=SandboxOptions(backend="local"))
 
 pytestmark = pytest.mark.docker
 
@@ -62,13 +65,13 @@ def test_scores_are_weighted_shares_of_passed_tests() -> None:
 
 
 def test_public_only_runs_only_the_public_tests() -> None:
-    report = grade(EXERCISE, MINI / "reference", public_only=True)
+    report = grade(EXERCISE, MINI / "reference", options=GradingOptions(public_only=True))
     assert [t.id for t in report.tests] == ["starter/tests/test_public.py::test_add_small_numbers"]
     assert report.public_only and report.score == 100.0
 
 
 def test_local_backend_grades_and_says_it_is_not_sandboxed() -> None:
-    report = grade(EXERCISE, MINI / "reference", backend="local")
+    report = grade(EXERCISE, MINI / "reference", options=LOCAL)
     assert report.status == "graded" and report.score == 100.0
     assert not report.sandboxed and report.image is None
 
@@ -193,18 +196,17 @@ def test_invalid_exercises_get_precise_errors(folder: str, message: str) -> None
 
 def test_missing_image_is_an_infrastructure_error_not_a_score(tmp_path: Path) -> None:
     """A sandbox that cannot start voids the grading: status error, never a 0."""
+    from worksample.graders import Submission
     from worksample.graders._grade import _run_suite
     from worksample.graders._report import ImageRef
 
-    (tmp_path / "submission").mkdir()
-    (tmp_path / "submission" / "solution.py").write_text("def add(a, b):\n    return a + b\n")
+    tree = Submission.from_files({"solution.py": b"def add(a, b):\n    return a + b\n"})
     outcome = _run_suite(
         EXERCISE,
-        tmp_path / "submission",
+        tree,
         tmp_path,
         ImageRef(tag="worksample/sandbox-ml:does-not-exist", id="sha256:0"),
-        "docker",
-        False,
+        GradingOptions(),
         None,
     )
     assert isinstance(outcome, str)

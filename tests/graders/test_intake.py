@@ -162,6 +162,122 @@ def test_limits_are_frozen_and_strict() -> None:
     assert "files" not in repr(Submission.from_files({"a": b"x" * 10}))
 
 
+# --- where the tree starts: the exercise's required paths -----------------------------------
+
+REQUIRED = ("solution/__main__.py",)
+PACKAGE = {
+    "solution/__init__.py": b"",
+    "solution/__main__.py": b"from solution.cli import main\nraise SystemExit(main())\n",
+    "solution/cli.py": b"def main():\n    return 0\n",
+}
+
+
+def test_a_zip_of_the_solution_folder_alone_keeps_the_folder() -> None:
+    # What `zip -r s.zip solution` makes: one top-level folder, which is the package.
+    archive = make_zip({"solution/": b"", **PACKAGE})
+    assert read_zip(archive, required=REQUIRED).files == PACKAGE
+    # Without required paths the older rule holds: one wrapping folder is stripped.
+    assert set(read_zip(archive).files) == {"__init__.py", "__main__.py", "cli.py"}
+
+
+def test_a_github_download_zip_is_stripped_to_the_repository() -> None:
+    archive = make_zip(
+        {
+            **{f"churn-main/{k}": v for k, v in PACKAGE.items()},
+            "churn-main/README.md": b"# churn\n",
+            "churn-main/.gitignore": b"models/\n",
+        }
+    )
+    files = read_zip(archive, required=REQUIRED).files
+    assert files == {**PACKAGE, "README.md": b"# churn\n", ".gitignore": b"models/\n"}
+
+
+def test_a_zip_of_the_kit_folder_is_stripped_to_its_contents() -> None:
+    kit = {
+        **PACKAGE,
+        "data/train.csv": b"customer_id,churned\n1,0\n",
+        "tests/test_public.py": b"",
+        "conftest.py": b'pytest_plugins = ("worksample.graders.plugin",)\n',
+        "worksample.toml": b'id = "ml-churn-pipeline"\n',
+        "DESIGN.md": b"# Design\n",
+    }
+    archive = make_zip(
+        {
+            **{f"ml-churn-pipeline/{k}": v for k, v in kit.items()},
+            "ml-churn-pipeline/.DS_Store": b"\0",
+            "__MACOSX/ml-churn-pipeline/._DESIGN.md": b"\0",
+        }
+    )
+    submission = read_zip(archive, required=REQUIRED)
+    assert submission.files == kit
+    # The same tree, however it was wrapped: the grader sees identical submissions.
+    github = make_zip({f"churn-main/{k}": v for k, v in kit.items()})
+    assert read_zip(github, required=REQUIRED).sha256 == submission.sha256
+
+
+def required_reason(files: dict[str, bytes], required: tuple[str, ...] = REQUIRED) -> str:
+    with pytest.raises(SubmissionRejected) as caught:
+        read_zip(make_zip(files), required=required)
+    assert caught.value.member is None
+    return caught.value.reason
+
+
+def test_a_zip_without_the_required_paths_is_refused_with_what_it_holds() -> None:
+    reason = required_reason({"src/app.py": b"", "README.md": b"", "src/util.py": b""})
+    assert reason == (
+        'The submission must contain "solution/__main__.py" at its top level (or inside one '
+        'folder that wraps everything), but its top level holds "README.md" and "src/". Zip '
+        "the starter kit's folder with your work in it."
+    )
+    # Wrapped once: the wrapping folder's contents are listed too.
+    reason = required_reason({"churn-main/src/app.py": b"", "churn-main/README.md": b""})
+    assert 'its top level holds "churn-main/", which holds "README.md" and "src/". Zip' in reason
+    # Wrapped twice (a zip of Downloads/): not stripped further; the candidate sees why.
+    reason = required_reason({f"Downloads/ml-churn-pipeline/{k}": v for k, v in PACKAGE.items()})
+    assert '"Downloads/", which holds "ml-churn-pipeline/"' in reason
+    # The package without its entry point is not the package.
+    reason = required_reason({"solution/__init__.py": b"", "solution/cli.py": b""})
+    assert 'its top level holds "solution/", which holds "__init__.py" and "cli.py"' in reason
+
+
+def test_the_refusal_names_every_required_path_and_caps_and_escapes_the_listing() -> None:
+    many = {f"file{index:02}.py": b"" for index in range(14)} | {"odd\u200bname.py": b""}
+    reason = required_reason(many, ("solution.py", "data/a.csv", "run.sh"))
+    assert reason.startswith(
+        'The submission must contain "solution.py", "data/a.csv" and "run.sh" at its top'
+    )
+    assert '"file00.py", "file01.py",' in reason and '"file09.py" and 5 more.' in reason
+    assert "file10.py" not in reason
+    shown = required_reason({"odd\u200bname.py": b""})
+    assert 'holds "odd\\x200bname.py".' in shown
+
+
+def test_required_paths_apply_to_folders_and_read_submission_alike(tmp_path: Path) -> None:
+    for name, data in PACKAGE.items():
+        for root in (tmp_path / "as-is", tmp_path / "wrapped" / "ml-churn-pipeline"):
+            (root / name).parent.mkdir(parents=True, exist_ok=True)
+            (root / name).write_bytes(data)
+    assert read_directory(tmp_path / "as-is", required=REQUIRED).files == PACKAGE
+    assert read_directory(tmp_path / "wrapped", required=REQUIRED).files == PACKAGE
+    assert read_submission(tmp_path / "wrapped", required=REQUIRED).files == PACKAGE
+    # Without required paths a folder is kept as it is, as before.
+    assert set(read_directory(tmp_path / "wrapped").files) == {
+        f"ml-churn-pipeline/{name}" for name in PACKAGE
+    }
+    (tmp_path / "upload.zip").write_bytes(make_zip({"solution/": b"", **PACKAGE}))
+    assert read_submission(tmp_path / "upload.zip", required=REQUIRED).files == PACKAGE
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "main.py").write_bytes(b"")
+    with pytest.raises(SubmissionRejected, match=r'its top level holds "main\.py"\. Zip the'):
+        read_submission(tmp_path / "other", required=REQUIRED)
+    (tmp_path / "empty" / ".git").mkdir(parents=True)
+    (tmp_path / "empty" / ".git" / "HEAD").write_bytes(b"ref\n")
+    with pytest.raises(SubmissionRejected, match="The submission holds no files"):
+        read_directory(tmp_path / "empty", required=REQUIRED)
+    with pytest.raises(SubmissionRejected, match="The submission holds no files"):
+        read_zip(make_zip({"__MACOSX/._x": b""}), required=REQUIRED)
+
+
 # --- refused: not a zip ---------------------------------------------------------------------
 
 

@@ -19,7 +19,7 @@ from worksample.mockllm import MockLLMAdmin, app
 
 SERVER_ONLY = """
 import sys
-import worksample.mockllm, worksample.mockllm.__main__, worksample.mockllm._app
+import worksample.mockllm, worksample.mockllm._server.app, worksample.mockllm._server.serve
 print(json.dumps(sorted(m for m in ("openai", "anthropic", "httpx", "typer") if m in sys.modules)))
 """
 

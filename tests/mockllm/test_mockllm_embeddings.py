@@ -7,7 +7,7 @@ from array import array
 from typing import TYPE_CHECKING
 
 import pytest
-from worksample.mockllm._embeddings import embed_text, embedding_json
+from worksample.mockllm._model.embeddings import embed_text, embedding_json
 
 if TYPE_CHECKING:
     from mockserve import MockServer

@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 from worksample.mockllm import DEFAULT_REFUSAL, ExtractiveConfig
-from worksample.mockllm._conversation import Conversation, Turn
-from worksample.mockllm._extractive import (
+from worksample.mockllm._model.conversation import Conversation, Turn
+from worksample.mockllm._model.extractive import (
     answer_question,
     find_injection,
     find_passages,

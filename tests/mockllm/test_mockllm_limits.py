@@ -7,10 +7,10 @@ import anthropic
 import openai
 import pytest
 from mockserve import MockServer
-from worksample.mockllm._embeddings import EMBED_MEMO_CHARS, embedding_json
-from worksample.mockllm._exchange import MAX_BODY_BYTES
-from worksample.mockllm._extractive import PASSAGE_MEMO_CHARS, _passage, _stats_memo
-from worksample.mockllm._memo import memo_short
+from worksample.mockllm._model.embeddings import EMBED_MEMO_CHARS, embedding_json
+from worksample.mockllm._model.extractive import PASSAGE_MEMO_CHARS, _passage, _stats_memo
+from worksample.mockllm._model.memo import memo_short
+from worksample.mockllm._server.exchange import MAX_BODY_BYTES
 
 TOO_LARGE = f"The request body is larger than {MAX_BODY_BYTES >> 20} MiB."
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import httpx
 from mockserve import ADMIN_TOKEN, API_KEY, serving
 from worksample.mockllm import MockLLMAdmin, MockSettings, Scenario
-from worksample.mockllm._log import RECORD_OVERHEAD, LogEntry, RequestLog
-from worksample.mockllm._shared import SharedLog, init_shared_dir
+from worksample.mockllm._server.log import RECORD_OVERHEAD, LogEntry, RequestLog
+from worksample.mockllm._server.shared import SharedLog, init_shared_dir
 
 
 def _request(log: RequestLog | SharedLog, body: bytes, *, close: bool = True) -> LogEntry:

@@ -391,7 +391,7 @@ def test_a_bug_in_the_mock_is_a_provider_shaped_500(
     def broken(*args: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("worksample.mockllm._openai_routes.decide_reply", broken)
+    monkeypatch.setattr("worksample.mockllm._wire.openai.routes.decide_reply", broken)
     with pytest.raises(openai.InternalServerError) as caught:
         oai.chat.completions.create(
             model="gpt-4o-mini", messages=[{"role": "user", "content": "x"}]

@@ -6,7 +6,7 @@ import random
 
 import pytest
 from worksample.mockllm import count_tokens
-from worksample.mockllm._tokenizer import (
+from worksample.mockllm._model.tokenizer import (
     LINE_MEMO_CHARS,
     _line_memo,
     count_message_tokens,

@@ -37,9 +37,9 @@ from infra import (
 )
 from sqlalchemy import Engine
 from sqlmodel import Session
+from worksample.db import make_engine, migrate
 from worksample.settings import Settings
 from worksample.web.app import create_app
-from worksample.web.db import make_engine, migrate
 
 POSTGRES_BIN = Path("/usr/lib/postgresql/15/bin")
 INITDB_OPTIONS = ("--auth=trust", "--no-sync", "--encoding=UTF8", "--locale=C")

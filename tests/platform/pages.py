@@ -10,8 +10,8 @@ from factories import PASSWORD
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session, SQLModel, func, select
+from worksample.db import Invitation, User
 from worksample.web.deps import SESSION_COOKIE
-from worksample.web.models import Invitation, User
 from worksample.web.services import auth
 
 _CSRF = re.compile(r'name="csrf(?:-token" content|_token" value)="([^"]+)"')

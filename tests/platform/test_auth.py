@@ -29,10 +29,7 @@ from pages import csrf_of, log_in, open_link, sign_in, text, upload
 from pydantic import SecretStr
 from sqlalchemy import Engine
 from sqlmodel import Session, SQLModel, select
-from worksample.settings import Settings
-from worksample.web.deps import SESSION_COOKIE
-from worksample.web.middleware import CSP
-from worksample.web.models import (
+from worksample.db import (
     GradingRun,
     Invitation,
     Organisation,
@@ -41,9 +38,12 @@ from worksample.web.models import (
     User,
     WebSession,
 )
+from worksample.settings import Settings
+from worksample.web.deps import SESSION_COOKIE
+from worksample.web.middleware import CSP
 from worksample.web.security import token_hash
 from worksample.web.services.demo import ADMIN_EMAIL, seed_demo
-from worksample.web.services.grading import process_run
+from worksample.worker import process_run
 
 HIDDEN_TESTS = ("test_add_negative", "test_sum_command", "test_sum_of_missing_file_fails_cleanly")
 

@@ -41,10 +41,9 @@ from pages import csrf_of
 from sqlalchemy import Engine, text
 from sqlmodel import Session, SQLModel
 from starlette.routing import Mount
+from worksample.db import AuditEvent, OutboxMail, Role, RunStatus, SubmissionKind, make_engine
 from worksample.web.app import create_app
-from worksample.web.db import make_engine
 from worksample.web.deps import SESSION_COOKIE
-from worksample.web.models import AuditEvent, OutboxMail, Role, RunStatus, SubmissionKind
 from worksample.web.security import new_token
 from worksample.web.services import auth
 

@@ -34,9 +34,8 @@ from infra import free_port, live_server, wait_for_serve, wait_until
 from pages import enter_as_candidate, open_link, sign_in, upload
 from sqlmodel import Session
 from starlette.types import Receive, Scope, Send
-from worksample.web.db import REQUESTS_IN_FLIGHT, make_engine, migrate
+from worksample.db import REQUESTS_IN_FLIGHT, GradingRun, RunStatus, make_engine, migrate
 from worksample.web.middleware import InFlightLimit
-from worksample.web.models import GradingRun, RunStatus
 
 WORKSAMPLE = Path(sys.executable).with_name("worksample")
 

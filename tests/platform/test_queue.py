@@ -40,7 +40,7 @@ from infra import Database, free_port, wait_for_serve, wait_until
 from pages import open_link, sign_in, text, upload
 from sqlalchemy import Engine
 from sqlmodel import Session, func, select
-from worksample.web.models import (
+from worksample.db import (
     AuditEvent,
     Blob,
     GradingRun,
@@ -49,7 +49,7 @@ from worksample.web.models import (
     RunStatus,
     utcnow,
 )
-from worksample.web.services.grading import backoff_s, recover
+from worksample.worker import backoff_s, recover
 
 WORKER = Path(sys.executable).with_name("worksample")
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import worksample.db  # noqa: F401 - registers the tables
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from infra import Database
 from sqlmodel import SQLModel, create_engine
-from worksample.web import models  # noqa: F401 - registers the tables
 
 
 def test_migrations_match_the_models(db: Database) -> None:

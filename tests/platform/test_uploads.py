@@ -29,8 +29,7 @@ from infra import live_server
 from pages import count_rows, csrf_of, open_link, sign_in, text, upload
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
-from worksample.web.deps import SESSION_COOKIE
-from worksample.web.models import (
+from worksample.db import (
     Blob,
     GradingRun,
     Invitation,
@@ -39,6 +38,7 @@ from worksample.web.models import (
     Submission,
     utcnow,
 )
+from worksample.web.deps import SESSION_COOKIE
 
 STORED = (Blob, Submission, GradingRun)
 

@@ -9,6 +9,7 @@ from worksample.graders._exercise import (
     Exercise,
     ExerciseError,
     Manifest,
+    SubmissionRules,
     content_hash,
     find_exercise,
     list_exercise_dirs,
@@ -23,7 +24,8 @@ from worksample.graders._intake import (
     read_submission,
     read_zip,
 )
-from worksample.graders._kit import build_starter_kit, kit_settings
+from worksample.graders._kit import build_starter_kit, kit_requirements, kit_settings, kit_wheel
+from worksample.graders._options import GradingOptions
 from worksample.graders._report import Report, TestResult
 from worksample.graders._validate import Finding, validate_exercise
 
@@ -32,18 +34,22 @@ __all__ = [
     "Exercise",
     "ExerciseError",
     "Finding",
+    "GradingOptions",
     "IntakeLimits",
     "Manifest",
     "Report",
     "Submission",
     "SubmissionRejected",
+    "SubmissionRules",
     "TestResult",
     "build_starter_kit",
     "content_hash",
     "find_exercise",
     "grade",
     "grader_version",
+    "kit_requirements",
     "kit_settings",
+    "kit_wheel",
     "list_exercise_dirs",
     "load_exercise",
     "read_directory",

@@ -7,21 +7,29 @@ reading them is an exercise author with the file open.
 
 from __future__ import annotations
 
+import functools
 import hashlib
-import os
 import re
 import tomllib
 from pathlib import Path
 from typing import Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from worksample.graders._files import is_skipped, walk_files
+from worksample.graders._intake import _CONTROL, _DRIVE  # the names intake refuses, too
 from worksample.sandboxes import Limits
 
 MANIFEST = "exercise.toml"
 EXPECTED = "expected.toml"
 REQUIRED_PARTS = ("brief.md", "starter", "hidden", "reference")
 _ID = re.compile(r"^[a-z][a-z0-9-]{1,62}$")
-_HASH_SKIP_DIRS = {"__pycache__", ".pytest_cache", ".git"}
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -47,6 +55,51 @@ class Grading(BaseModel):
     )
 
 
+class SubmissionRules(BaseModel):
+    """`[submission]`: what every submission must hold, so intake knows where its tree starts."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    required: list[str] = Field(
+        min_length=1,
+        description="Files every submission holds, relative to its top (solution/__main__.py).",
+    )
+
+    @field_validator("required")
+    @classmethod
+    def _relative_files(cls, paths: list[str]) -> list[str]:
+        for path in paths:
+            problem = _path_problem(path)
+            if problem:
+                raise ValueError(f"{path!r} {problem}")
+        return paths
+
+
+def _path_problem(path: str) -> str | None:
+    """Why `path` cannot name a file of a submission, or None."""
+    parts = path.split("/")
+    if "\\" in path:
+        return "has a backslash; separate folders with '/'"
+    if path.startswith("/") or _DRIVE.match(path):
+        return "is absolute; give it relative to the submission's top"
+    if ".." in parts:
+        return "has a '..' component"
+    if any(part in ("", ".") for part in parts):
+        return "has an empty or '.' component (or ends with '/'); name a file"
+    if _CONTROL.search(path):
+        return "has a control character"
+    if is_skipped(tuple(parts)):
+        return "is a cache or metadata path, which intake always drops"
+    return None
+
+
+def _nothing_required() -> SubmissionRules:
+    # No `[submission]` table: no path is required, and intake keeps its older rule
+    # (a zip's single wrapping folder is always stripped). Built without validation,
+    # because a table that is there must name at least one path.
+    return SubmissionRules.model_construct(required=[])
+
+
 class Validate(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -66,6 +119,7 @@ class Manifest(BaseModel):
     effort_hours: float = Field(gt=0, le=40, description="Expected candidate effort.")
     sandbox: Limits = Field(default_factory=Limits, description="Limits of the grading sandbox.")
     grading: Grading = Field(default_factory=Grading)
+    submission: SubmissionRules = Field(default_factory=_nothing_required)
     categories: list[Category] = Field(min_length=1)
     budgets: dict[str, float] = Field(
         default_factory=dict,
@@ -100,7 +154,12 @@ class Exercise:
     def __init__(self, root: Path, manifest: Manifest) -> None:
         self.root = root
         self.manifest = manifest
-        self.content_hash = content_hash(root)
+
+    @functools.cached_property
+    def content_hash(self) -> str:
+        """The folder's content hash, computed when first asked for (pages that
+        show an exercise never need it) and once per process and content."""
+        return content_hash(self.root)
 
     @property
     def id(self) -> str:
@@ -148,6 +207,11 @@ def load_exercise(root: Path) -> Exercise:
     for rel in manifest.grading.provided:
         if not (root / "starter" / rel).is_file():
             raise ExerciseError(f"{root / MANIFEST}: grading.provided: starter/{rel} is missing")
+    for rel in manifest.submission.required:
+        if not (root / "reference" / rel).is_file():
+            raise ExerciseError(
+                f"{root / MANIFEST}: submission.required: reference/{rel} is missing"
+            )
     return Exercise(root, manifest)
 
 
@@ -166,17 +230,22 @@ def list_exercise_dirs(exercises_dir: Path) -> list[Path]:
 
 
 def content_hash(root: Path) -> str:
-    """sha256 over every file's relative path and bytes, caches excluded."""
+    """sha256 over every file's relative path and bytes (what `walk_files` skips
+    excluded). Kept per process, keyed by the folder and every file's path, size
+    and modification time, so an edited exercise is hashed again and an
+    unchanged one never is."""
+    files = tuple((rel, path.stat()) for rel, path in walk_files(root))
+    stamp = tuple((rel, st.st_size, st.st_mtime_ns, st.st_ino) for rel, st in files)
+    return _hash_folder(root, stamp)
+
+
+@functools.lru_cache(maxsize=256)
+def _hash_folder(root: Path, stamp: tuple[tuple[str, int, int, int], ...]) -> str:
     digest = hashlib.sha256()
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if d not in _HASH_SKIP_DIRS)
-        for name in sorted(filenames):
-            if name.endswith(".pyc"):
-                continue
-            path = Path(dirpath, name)
-            rel = path.relative_to(root).as_posix().encode()
-            data = path.read_bytes()
-            digest.update(len(rel).to_bytes(4, "big") + rel + len(data).to_bytes(8, "big") + data)
+    for rel_path, *_ in stamp:
+        rel = rel_path.encode()
+        data = (root / rel_path).read_bytes()
+        digest.update(len(rel).to_bytes(4, "big") + rel + len(data).to_bytes(8, "big") + data)
     return digest.hexdigest()
 
 

@@ -22,16 +22,23 @@ from pathlib import Path
 from typing import Any
 
 from worksample.graders._exercise import Exercise
-from worksample.graders._intake import SubmissionRejected, read_submission
+from worksample.graders._intake import (
+    Submission,
+    SubmissionRejected,
+    place_required,
+    read_submission,
+    read_zip,
+)
+from worksample.graders._options import GradingOptions
 from worksample.graders._report import (
     MESSAGE_CAP,
     ExerciseRef,
     ImageRef,
     Report,
     Resources,
-    TestResult,
     Timings,
 )
+from worksample.graders._results import SuiteResults
 from worksample.graders._scoring import score_categories
 from worksample.sandboxes import MOCKLLM, EngineUnavailable, connect_engine, find_image
 
@@ -43,6 +50,7 @@ python_classes = Test*
 python_functions = test_*
 """
 Progress = Callable[[dict[str, Any]], None]
+SubmissionInput = Path | bytes | Submission
 
 
 def grader_version() -> str:
@@ -54,14 +62,17 @@ def grader_version() -> str:
 
 def grade(
     exercise: Exercise,
-    submission_path: Path,
+    submission: SubmissionInput,
     *,
-    backend: str = "docker",
-    public_only: bool = False,
+    options: GradingOptions | None = None,
     progress: Progress | None = None,
 ) -> Report:
-    """Grade `submission_path` (a zip or a folder). Never raises for the candidate's faults."""
+    """Grade a submission: a zip or a folder (`Path`), a zip's bytes (as stored by
+    the platform), or a `Submission` already read by intake. Never raises for the
+    candidate's faults."""
+    options = options or GradingOptions()
     started = time.monotonic()
+    backend = options.sandbox.backend
     base: dict[str, Any] = {
         "exercise": ExerciseRef(
             id=exercise.id,
@@ -71,53 +82,38 @@ def grade(
         ),
         "backend": backend,
         "sandboxed": backend == "docker",
+        "runtime_requested": options.sandbox.runtime,
         "limits": exercise.manifest.sandbox,
         "grader_version": grader_version(),
-        "public_only": public_only,
+        "public_only": options.public_only,
     }
     try:
-        submission = read_submission(submission_path)
+        tree = _read(exercise, submission)
     except SubmissionRejected as exc:
         return Report(status="rejected", reason=str(exc), **base)
     except OSError as exc:
         return Report(
             status="rejected", reason=f"rejected: cannot read the submission: {exc}", **base
         )
-    base["submission_sha256"] = submission.sha256
+    base["submission_sha256"] = tree.sha256
     intake_s = time.monotonic() - started
 
     image: ImageRef | None = None
     if backend == "docker":
         try:
-            info = find_image(connect_engine(), exercise.manifest.track)
+            found = _current_image(exercise.manifest.track)
         except EngineUnavailable as exc:
             return Report(status="error", reason=str(exc), **base)
-        if info is None:
-            track = exercise.manifest.track
-            return Report(
-                status="error",
-                reason=f"no {track} image: run `worksample images build --track {track}`",
-                **base,
-            )
-        if exercise.manifest.track == "ai" and find_image(connect_engine(), MOCKLLM) is None:
-            return Report(
-                status="error",
-                reason="no mock LLM image: run `worksample images build --track mockllm`",
-                **base,
-            )
-        image = ImageRef(tag=info.tag, id=info.id)
+        if isinstance(found, str):
+            return Report(status="error", reason=found, **base)
+        image = found
     base["image"] = image
 
     with tempfile.TemporaryDirectory(prefix="ws-grade-") as tmp:
         work = Path(tmp)
         os.chmod(work, 0o700)
-        sub_dir = work / "submission"
-        for rel, data in submission.files.items():
-            target = sub_dir / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
         suite_started = time.monotonic()
-        outcome = _run_suite(exercise, sub_dir, work, image, backend, public_only, progress)
+        outcome = _run_suite(exercise, tree, work, image, options, progress)
         suite_s = time.monotonic() - suite_started
     timings = Timings(
         intake_s=round(intake_s, 4),
@@ -126,41 +122,66 @@ def grade(
     )
     if isinstance(outcome, str):
         return Report(status="error", reason=outcome, timings=timings, **base)
-    tests = [TestResult.model_validate(t) for t in outcome["tests"]]
-    score, categories = score_categories(exercise.manifest, tests)
+    score, categories = score_categories(exercise.manifest, outcome.tests)
     return Report(
         status="graded",
         score=score,
         categories=categories,
-        tests=tests,
+        tests=outcome.tests,
         resources=Resources(
-            peak_memory_bytes=outcome.get("peak_memory_bytes"),
-            candidate_wall_s=outcome.get("candidate_wall_s", 0.0),
-            calls=outcome.get("calls", 0),
-            sandbox_restarts=outcome.get("sandbox_restarts", 0),
+            peak_memory_bytes=outcome.peak_memory_bytes,
+            candidate_wall_s=outcome.candidate_wall_s,
+            calls=outcome.calls,
+            sandbox_restarts=outcome.sandbox_restarts,
         ),
+        runtimes=outcome.runtimes,
         timings=timings,
         **base,
     )
 
 
+def _read(exercise: Exercise, submission: SubmissionInput) -> Submission:
+    """The validated tree, with the exercise's required paths where they belong
+    (a tree read elsewhere is checked again: intake is cheap next to a grading)."""
+    required = exercise.manifest.submission.required
+    if isinstance(submission, Submission):
+        return place_required(submission, required)
+    if isinstance(submission, bytes):
+        return read_zip(submission, required=required)
+    return read_submission(submission, required=required)
+
+
+def _current_image(track: str) -> ImageRef | str:
+    """The track's current image, or why there is none."""
+    client = connect_engine()
+    info = find_image(client, track)
+    if info is None:
+        return f"no {track} image: run `worksample images build --track {track}`"
+    if track == "ai" and find_image(client, MOCKLLM) is None:
+        return "no mock LLM image: run `worksample images build --track mockllm`"
+    return ImageRef(tag=info.tag, id=info.id)
+
+
 def _run_suite(
     exercise: Exercise,
-    submission: Path,
+    submission: Submission,
     work: Path,
     image: ImageRef | None,
-    backend: str,
-    public_only: bool,
+    options: GradingOptions,
     progress: Progress | None,
-) -> dict[str, Any] | str:
-    """The results dict, or the reason the grading could not be trusted."""
+) -> SuiteResults | str:
+    """The suite's results, or the reason the grading could not be trusted."""
     ini = work / "pytest.ini"
     ini.write_text(PYTEST_INI)
+    tree = work / "submission.json"
+    tree.write_text(submission.model_dump_json())
+    options_file = work / "options.json"
+    options_file.write_text(options.model_dump_json())
     results = work / "results.json"
     events = work / "events.jsonl"
     events.touch()
     paths = [str(exercise.public_tests_dir)]
-    if not public_only:
+    if not options.public_only:
         paths.insert(0, str(exercise.hidden_dir))
     argv = [
         sys.executable, "-P", "-m", "pytest",
@@ -169,8 +190,8 @@ def _run_suite(
         "--confcutdir", str(exercise.root),
         "-p", "worksample.graders.plugin",
         "--ws-exercise", str(exercise.root),
-        "--ws-submission", str(submission),
-        "--ws-backend", backend,
+        "--ws-submission", str(tree),
+        "--ws-options", str(options_file),
         "--ws-results", str(results),
         "--ws-events", str(events),
         *(["--ws-image", image.tag] if image else []),
@@ -203,19 +224,20 @@ def _run_suite(
     if proc.returncode not in (0, 1):
         return f"the hidden suite did not run (pytest exit {proc.returncode}):\n{tail}"
     try:
-        data: dict[str, Any] = json.loads(results.read_text())
+        data = SuiteResults.model_validate_json(results.read_bytes())
     except (OSError, ValueError):
         return f"the hidden suite wrote no results (pytest exit {proc.returncode}):\n{tail}"
-    if data.get("infra_errors"):
-        first = data["infra_errors"][:3]
-        return "infrastructure failure during grading: " + "; ".join(first)
+    if data.infra_errors:
+        return "infrastructure failure during grading: " + "; ".join(data.infra_errors[:3])
+    wanted = options.sandbox.runtime
+    if wanted and any(r != wanted for r in data.runtimes):
+        return f"asked for the runtime {wanted!r}, containers ran under {data.runtimes}"
     # Cross-check the plugin's results with pytest's own exit status.
-    tests = data.get("tests", [])
-    any_failed = any(t["outcome"] in ("failed", "error") for t in tests)
-    if data.get("exitstatus") != proc.returncode or any_failed != (proc.returncode == 1):
+    any_failed = any(t.outcome in ("failed", "error") for t in data.tests)
+    if data.exitstatus != proc.returncode or any_failed != (proc.returncode == 1):
         return f"results disagree with pytest's exit status {proc.returncode}:\n{tail}"
-    if not tests or len(tests) != data.get("collected"):
-        return f"ran {len(tests)} of {data.get('collected')} collected tests:\n{tail}"
+    if not data.tests or len(data.tests) != data.collected:
+        return f"ran {len(data.tests)} of {data.collected} collected tests:\n{tail}"
     return data
 
 

@@ -15,18 +15,35 @@ Rules, for zips and folders alike:
 - Only regular files: symlinks, devices, FIFOs and sockets are refused.
 - Size caps: `max_members`, `max_file_bytes`, `max_total_bytes`, and for zips
   `max_archive_bytes` and `max_ratio`, all checked while reading.
-- Junk is dropped silently, after its name passed the path checks and without its
-  contents being read: the folders `__MACOSX`, `__pycache__` and `.git` anywhere,
-  and the files `.DS_Store`, `Thumbs.db`, `*.pyc`, `*.pyo`.
+- Junk is dropped silently without its contents being read (in a zip, after its
+  name passed the path checks; in a folder, junk folders are not entered): the
+  folders and files of `_files.SKIP_FOLDERS` and `SKIP_FILES` anywhere (`.git`,
+  `__pycache__`, `__MACOSX`, virtual environments, tool caches, `.DS_Store`, ...)
+  and `*.pyc`, `*.pyo`. The same list serves kits, local runs and content hashes.
 
 Zips only: sizes are never taken from headers. Each member is inflated here in
 chunks and refused as soon as a cap is passed or it holds more than its header
 declares; a member holding less, failing its CRC, encrypted, using a method other
 than stored or deflate, or whose local data overlaps another entry (David
 Fifield's non-recursive zip bomb) is refused too. Directory entries are ignored.
-A single top-level folder wrapping every file (GitHub's "Download ZIP") is
-stripped, once: `my-solution/src/a.py` becomes `src/a.py`. Tar, gzip, bzip2 and xz
-files are recognised by their magic bytes and refused.
+Tar, gzip, bzip2 and xz files are recognised by their magic bytes and refused.
+
+Where the tree starts. An exercise names the files a submission must hold
+(`required`, e.g. `solution/__main__.py`, from its manifest's `[submission]`):
+
+- if every required path is in the tree as uploaded, the tree is kept as is (a zip
+  of `solution/` alone keeps its folder);
+- else, if a single top-level folder wraps every file and the required paths are
+  all in it, that folder is stripped, once: GitHub's "Download ZIP" of a repository
+  (`repo-main/solution/...`) or a zip of the starter kit's folder
+  (`ml-churn-pipeline/solution/...`) both become `solution/...`;
+- else the submission is refused with the paths expected and what its top level
+  holds (and the wrapping folder's top level, if there is one).
+
+With `required` empty (an exercise that names no paths) a zip's single wrapping
+folder is always stripped (`my-solution/src/a.py` becomes `src/a.py`) and a folder
+is kept as is. A tree left with no files once junk is dropped is refused, except a
+folder read without `required`.
 """
 
 from __future__ import annotations
@@ -40,17 +57,19 @@ import struct
 import unicodedata
 import zipfile
 import zlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import pairwise
 from pathlib import Path
 from typing import BinaryIO
 
 from pydantic import BaseModel, ConfigDict, Field
+from worksample.graders._files import is_skipped, walk_tree
 
 __all__ = [
     "IntakeLimits",
     "Submission",
     "SubmissionRejected",
+    "place_required",
     "read_directory",
     "read_submission",
     "read_zip",
@@ -60,9 +79,6 @@ _KiB = 1 << 10
 _MiB = 1 << 20
 _CHUNK = 64 * _KiB
 
-_JUNK_FOLDERS = frozenset({"__MACOSX", "__pycache__", ".git"})
-_JUNK_FILES = frozenset({".DS_Store", "Thumbs.db"})
-_JUNK_SUFFIXES = (".pyc", ".pyo")
 
 _METHOD_NAMES = {9: "deflate64", 12: "bzip2", 14: "lzma", 93: "zstandard", 95: "xz", 98: "ppmd"}
 _TAR_REFUSAL = (
@@ -76,6 +92,7 @@ _TAR_MAGIC = ((0, b"\x1f\x8b"), (0, b"BZh"), (0, b"\xfd7zXZ\x00"), (257, b"ustar
 _ZIP_ERRORS = (zipfile.BadZipFile, ValueError, struct.error, EOFError, OSError, NotImplementedError)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _DRIVE = re.compile(r"[A-Za-z]:")
+_LISTED = 10  # top-level names of the upload a refusal quotes
 
 
 class IntakeLimits(BaseModel):
@@ -135,18 +152,25 @@ class SubmissionRejected(Exception):
         return f"rejected: {self.reason}"
 
 
-def read_submission(path: Path, limits: IntakeLimits = _DEFAULT_LIMITS) -> Submission:
-    """Read a folder or a zip file at `path` (symlinks are not followed)."""
+def read_submission(
+    path: Path, limits: IntakeLimits = _DEFAULT_LIMITS, *, required: Sequence[str] = ()
+) -> Submission:
+    """Read a folder or a zip file at `path` (symlinks are not followed).
+
+    `required`: relative POSIX paths of files the tree must hold (the module's rules).
+    """
     mode = os.lstat(path).st_mode
     if stat.S_ISDIR(mode):
-        return read_directory(path, limits)
+        return read_directory(path, limits, required=required)
     if not stat.S_ISREG(mode):
         raise SubmissionRejected("The upload is not a regular file or folder.")
     with open(path, "rb") as stream:
-        return read_zip(stream, limits)
+        return read_zip(stream, limits, required=required)
 
 
-def read_zip(data: bytes | BinaryIO, limits: IntakeLimits = _DEFAULT_LIMITS) -> Submission:
+def read_zip(
+    data: bytes | BinaryIO, limits: IntakeLimits = _DEFAULT_LIMITS, *, required: Sequence[str] = ()
+) -> Submission:
     """Validate a zip archive and return its files, without extracting anything."""
     raw = _read_capped(data, limits.max_archive_bytes)
     if len(raw) > limits.max_archive_bytes:
@@ -181,49 +205,56 @@ def read_zip(data: bytes | BinaryIO, limits: IntakeLimits = _DEFAULT_LIMITS) -> 
         parts = _split_name(name, limits)
         if local_name != name_bytes:
             raise _damaged(name, "its two recorded names differ")
-        if _is_directory(info) or _is_junk(parts):
+        if _is_directory(info) or is_skipped(parts):
             continue
         _check_zip_member(info, name)
         path = "/".join(parts)
         tree.claim(path, name)
         tree.add(path, _inflate_member(raw, info, data_start, name, tree))
+    if required:
+        return Submission.from_files(_place(tree.files, required))
     return Submission.from_files(_strip_wrapper(tree.files))
 
 
-def read_directory(path: Path, limits: IntakeLimits = _DEFAULT_LIMITS) -> Submission:
+def place_required(submission: Submission, required: Sequence[str]) -> Submission:
+    """A tree intake already validated, placed for an exercise's `required` paths
+    (the module's rules), or a rejection naming them."""
+    if not required:
+        return submission
+    placed = _place(dict(submission.files), required)
+    return submission if placed == submission.files else Submission.from_files(placed)
+
+
+def read_directory(
+    path: Path, limits: IntakeLimits = _DEFAULT_LIMITS, *, required: Sequence[str] = ()
+) -> Submission:
     """Validate a folder and return its files; symlinks are refused, never followed."""
     if not stat.S_ISDIR(os.lstat(path).st_mode):
         raise SubmissionRejected("The submission is not a folder.")
     tree = _Tree(limits)
-    members = 0
-    pending: list[tuple[Path, tuple[str, ...]]] = [(Path(path), ())]
-    while pending:
-        folder, prefix = pending.pop()
-        with os.scandir(folder) as scan:
-            entries = sorted(scan, key=lambda entry: entry.name)
-        for entry in entries:
-            name = "/".join((*prefix, entry.name))
-            members += 1
-            if members > limits.max_members:
-                raise SubmissionRejected(
-                    f"The folder holds more than {limits.max_members} files and folders; leave "
-                    "out generated folders such as node_modules or virtual environments."
-                )
-            parts = _split_name(name, limits)
-            if _is_junk(parts):
-                continue
-            if entry.is_symlink():
-                raise SubmissionRejected(
-                    f"{_show(name)} is a symbolic link; replace it with the file itself.",
-                    member=name,
-                )
-            if entry.is_dir(follow_symlinks=False):
-                pending.append((Path(entry.path), parts))
-            elif entry.is_file(follow_symlinks=False):
-                tree.claim(name, name)
-                tree.add(name, _read_regular_file(Path(entry.path), name, tree))
-            else:
-                raise _special(name)
+    for members, item in enumerate(walk_tree(Path(path)), start=1):
+        name = item.rel
+        if members > limits.max_members:
+            raise SubmissionRejected(
+                f"The folder holds more than {limits.max_members} files and folders; leave "
+                "out generated folders such as node_modules or virtual environments."
+            )
+        _split_name(name, limits)
+        entry = item.entry
+        if entry.is_symlink():
+            raise SubmissionRejected(
+                f"{_show(name)} is a symbolic link; replace it with the file itself.",
+                member=name,
+            )
+        if entry.is_dir(follow_symlinks=False):
+            continue
+        if entry.is_file(follow_symlinks=False):
+            tree.claim(name, name)
+            tree.add(name, _read_regular_file(item.path, name, tree))
+        else:
+            raise _special(name)
+    if required:
+        return Submission.from_files(_place(tree.files, required))
     return Submission.from_files(tree.files)
 
 
@@ -312,15 +343,6 @@ def _split_name(name: str, limits: IntakeLimits) -> tuple[str, ...]:
     if problem is not None:
         raise SubmissionRejected(f"{_show(name)} {problem}.", member=name)
     return parts
-
-
-def _is_junk(parts: tuple[str, ...]) -> bool:
-    name = parts[-1]
-    return (
-        any(part in _JUNK_FOLDERS for part in parts)
-        or name in _JUNK_FILES
-        or name.endswith(_JUNK_SUFFIXES)
-    )
 
 
 def _read_capped(data: bytes | BinaryIO, cap: int) -> bytes:
@@ -521,15 +543,64 @@ def _read_regular_file(path: Path, name: str, tree: _Tree) -> bytes:
 
 def _strip_wrapper(files: dict[str, bytes]) -> dict[str, bytes]:
     """Drop one folder that wraps every file, as GitHub's "Download ZIP" adds."""
+    _refuse_empty(files)
+    wrapper = _wrapper(files)
+    return files if wrapper is None else _unwrap(files, wrapper)
+
+
+def _place(files: dict[str, bytes], required: Sequence[str]) -> dict[str, bytes]:
+    """The tree as the exercise expects it: as uploaded if it holds every required path,
+    else without the one folder that wraps everything if that makes them all appear."""
+    _refuse_empty(files)
+    if all(path in files for path in required):
+        return files
+    wrapper = _wrapper(files)
+    if wrapper is not None:
+        inner = _unwrap(files, wrapper)
+        if all(path in inner for path in required):
+            return inner
+    listing = _top_level(files)
+    if wrapper is not None:
+        listing += f", which holds {_top_level(_unwrap(files, wrapper))}"
+    raise SubmissionRejected(
+        f"The submission must contain {_join(map(_show, required))} at its top level (or "
+        f"inside one folder that wraps everything), but its top level holds {listing}. Zip "
+        "the starter kit's folder with your work in it."
+    )
+
+
+def _refuse_empty(files: dict[str, bytes]) -> None:
     if not files:
         raise SubmissionRejected(
             "The submission holds no files (folders, .git, __pycache__ and macOS metadata "
             "are ignored)."
         )
+
+
+def _wrapper(files: dict[str, bytes]) -> str | None:
+    """The one top-level folder that holds every file, if there is one."""
     tops = {path.split("/", 1)[0] for path in files}
     if len(tops) != 1 or any("/" not in path for path in files):
-        return files
-    return {path.split("/", 1)[1]: data for path, data in files.items()}
+        return None
+    return tops.pop()
+
+
+def _unwrap(files: dict[str, bytes], wrapper: str) -> dict[str, bytes]:
+    return {path[len(wrapper) + 1 :]: data for path, data in files.items()}
+
+
+def _top_level(files: dict[str, bytes]) -> str:
+    """The names at the top of a tree, folders with a trailing slash, quoted and capped."""
+    names = sorted({path.split("/", 1)[0] + ("/" if "/" in path else "") for path in files})
+    shown = [_show(name) for name in names[:_LISTED]]
+    if len(names) > _LISTED:
+        shown.append(f"{len(names) - _LISTED} more")
+    return _join(shown)
+
+
+def _join(items: Iterable[str]) -> str:
+    listed = list(items)
+    return listed[0] if len(listed) == 1 else f"{', '.join(listed[:-1])} and {listed[-1]}"
 
 
 def _hash_tree(files: Mapping[str, bytes]) -> str:

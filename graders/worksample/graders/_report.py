@@ -110,6 +110,14 @@ class Report(BaseModel):
     submission_sha256: str | None = None
     backend: str
     sandboxed: bool
+    runtime_requested: str | None = Field(
+        None, description="The OCI runtime the settings asked for (None: the engine's default)."
+    )
+    runtimes: list[str] = Field(
+        default_factory=list,
+        description="The OCI runtimes the grading's containers actually ran under, read from "
+        "the engine (`local` for the unsandboxed backend).",
+    )
     image: ImageRef | None = None
     limits: Limits
     grader_version: str

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from worksample.graders._exercise import Exercise
 from worksample.graders._grade import grade
+from worksample.graders._options import GradingOptions
 from worksample.graders._report import Report
 
 
@@ -25,7 +26,7 @@ class Finding:
 def validate_exercise(
     exercise: Exercise,
     *,
-    backend: str = "docker",
+    options: GradingOptions | None = None,
     on_finding: Callable[[Finding], None] = lambda _: None,
 ) -> list[Finding]:
     findings: list[Finding] = []
@@ -35,7 +36,7 @@ def validate_exercise(
         findings.append(finding)
         on_finding(finding)
 
-    first = grade(exercise, exercise.reference_dir, backend=backend)
+    first = grade(exercise, exercise.reference_dir, options=options)
     if first.status != "graded":
         note("reference scores 100", False, f"{first.status}: {first.reason}")
         return findings
@@ -47,7 +48,7 @@ def validate_exercise(
     )
     ids = {t.id for t in first.tests}
 
-    second = grade(exercise, exercise.reference_dir, backend=backend)
+    second = grade(exercise, exercise.reference_dir, options=options)
     same = _outcomes(first) == _outcomes(second)
     note(
         "reference is graded the same twice",
@@ -55,7 +56,7 @@ def validate_exercise(
         "identical outcomes" if same else _diff(_outcomes(first), _outcomes(second)),
     )
 
-    starter = grade(exercise, exercise.starter_dir, backend=backend)
+    starter = grade(exercise, exercise.starter_dir, options=options)
     limit = exercise.manifest.validate_.starter_max_score
     note(
         "starter scores at most " + f"{limit:g}",
@@ -69,7 +70,7 @@ def validate_exercise(
         if unknown:
             note(f"faulty/{name}", False, f"expected.toml names unknown tests: {unknown}")
             continue
-        report = grade(exercise, folder, backend=backend)
+        report = grade(exercise, folder, options=options)
         if report.status != "graded":
             note(f"faulty/{name}", False, f"{report.status}: {report.reason}")
             continue

@@ -6,11 +6,17 @@ so a candidate runs the public tests with the same fixtures the grader uses.
 
 Two modes:
 - grading (`--ws-exercise` given): the exercise's hidden and public tests
-  against a validated submission; results are written to `--ws-results`.
-- candidate (no `--ws-exercise`): the folder pytest runs in is the submission;
-  its `worksample.toml` (written into every starter kit) names the track and
-  limits. Docker is used when it answers, else a local, unsandboxed run that
+  against a validated submission (`--ws-submission`, the `Submission` as
+  JSON); options (`--ws-options`, `GradingOptions` as JSON) say where and how;
+  results are written to `--ws-results` as `SuiteResults`.
+- candidate (no `--ws-exercise`): the folder holding `worksample.toml` (every
+  downloaded kit has one), or an exercise's `starter/` folder in an author's
+  repository, is the submission, read by the same intake as an upload. Tests
+  without the `public` marker are the candidate's own and run as ordinary
+  tests. Docker is used when it answers, else a local, unsandboxed run that
   says so.
+
+The plugin's state lives in `config.stash` (one `PluginState` per run).
 """
 
 from __future__ import annotations
@@ -19,48 +25,75 @@ import json
 import time
 import tomllib
 from collections.abc import Generator, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 from worksample.graders._candidate import SUBMISSION_DIR, CallLog, Candidate
-from worksample.graders._exercise import Exercise, load_exercise
+from worksample.graders._exercise import MANIFEST, Exercise, load_exercise
+from worksample.graders._intake import Submission, SubmissionRejected, read_directory
 from worksample.graders._kit import KIT_FILE
-from worksample.graders._report import MESSAGE_CAP
+from worksample.graders._options import GradingOptions
+from worksample.graders._report import MESSAGE_CAP, TestResult
+from worksample.graders._results import SuiteResults
 from worksample.sandboxes import (
     MOCKLLM,
     UNSANDBOXED_WARNING,
-    DockerBackend,
-    EngineUnavailable,
     Limits,
     LLMEndpoints,
     LocalBackend,
     LocalMockLLM,
     MockLLMService,
     SandboxBackend,
+    SandboxOptions,
     SandboxUnavailable,
-    connect_engine,
-    find_image,
+    detect_backend,
 )
 
 if TYPE_CHECKING:
     from worksample.mockllm import MockLLMAdmin
 
 PUBLIC_TESTS = "starter/tests/"
-_SKIP_IN_KIT = {".git", ".venv", "venv", "__pycache__", ".pytest_cache", "node_modules"}
 
-_log = CallLog()
-_results: dict[str, dict[str, Any]] = {}
-# Infrastructure failures seen while testing: they void the grading (status
-# `error`, retried) instead of counting against the candidate.
-_infra: list[str] = []
+
+@dataclass
+class PluginState:
+    """Everything this plugin keeps for one pytest run."""
+
+    options: GradingOptions
+    exercise: Exercise | None  # grading mode only
+    track: str
+    limits: Limits
+    candidate_root: Path | None  # candidate mode only
+    log: CallLog = field(default_factory=CallLog)
+    records: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Infrastructure failures seen while testing: they void the grading (status
+    # `error`, retried) instead of counting against the candidate.
+    infra: list[str] = field(default_factory=list)
+    restarts: int = 0
+    runtimes: set[str] = field(default_factory=set)
+
+    @property
+    def grading(self) -> bool:
+        return self.exercise is not None
+
+
+STATE = pytest.StashKey[PluginState]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("worksample")
     group.addoption("--ws-exercise", help="Exercise folder (grading mode).")
-    group.addoption("--ws-submission", help="Folder of the validated submission.")
-    group.addoption("--ws-backend", choices=("docker", "local"), default=None)
+    group.addoption("--ws-submission", help="The validated submission, as JSON (grading mode).")
+    group.addoption("--ws-options", help="GradingOptions as JSON (grading mode).")
+    group.addoption(
+        "--ws-backend",
+        choices=("docker", "local"),
+        default=None,
+        help="Where your code runs: docker (default when an engine answers) or local.",
+    )
+    group.addoption("--ws-runtime", default=None, help="OCI runtime of the sandbox, e.g. runsc.")
     group.addoption("--ws-image", help="Sandbox image tag (grading mode).")
     group.addoption("--ws-results", help="Where the grading results JSON goes.")
     group.addoption("--ws-events", help="Where progress events (JSON lines) go.")
@@ -70,32 +103,57 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "category(name): the scoring category of a test")
     config.addinivalue_line("markers", "weight(n): the test's weight in its category (default 1)")
     config.addinivalue_line("markers", "public: a test shipped in the starter kit")
+    config.stash[STATE] = _make_state(config)
+
+
+def _make_state(config: pytest.Config) -> PluginState:
+    if config.getoption("--ws-exercise"):
+        exercise = load_exercise(Path(config.getoption("--ws-exercise")))
+        raw = config.getoption("--ws-options")
+        options = (
+            GradingOptions.model_validate_json(Path(raw).read_text()) if raw else GradingOptions()
+        )
+        m = exercise.manifest
+        return PluginState(options, exercise, m.track, m.sandbox, candidate_root=None)
+    root, limits, track = _candidate_kit(Path(config.invocation_params.dir))
+    backend = config.getoption("--ws-backend") or detect_backend()
+    sandbox = SandboxOptions(backend=backend, runtime=config.getoption("--ws-runtime"))
+    return PluginState(GradingOptions(sandbox=sandbox), None, track, limits, candidate_root=root)
+
+
+def _state(config: pytest.Config) -> PluginState:
+    return config.stash[STATE]
 
 
 # --------------------------------------------------------------------------- collection
 def pytest_collection_modifyitems(
     session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
 ) -> None:
-    exercise = _exercise_or_none(config)
+    state = _state(config)
+    if not state.grading:
+        # A candidate's run: the kit's public tests and any tests of their own.
+        # Markers are the exercise's business, checked when it is validated.
+        return
+    assert state.exercise is not None
+    manifest = state.exercise.manifest
     problems = []
     for item in items:
         category = item.get_closest_marker("category")
         if category is None or len(category.args) != 1:
             problems.append(f"{item.nodeid}: needs exactly one @pytest.mark.category(name)")
-        elif exercise is not None and exercise.manifest.category(category.args[0]) is None:
-            known = ", ".join(c.name for c in exercise.manifest.categories)
+        elif manifest.category(category.args[0]) is None:
+            known = ", ".join(c.name for c in manifest.categories)
             problems.append(f"{item.nodeid}: category {category.args[0]!r} is not one of {known}")
         weight = item.get_closest_marker("weight")
         if weight is not None and not (
             len(weight.args) == 1 and isinstance(weight.args[0], int | float) and weight.args[0] > 0
         ):
             problems.append(f"{item.nodeid}: @pytest.mark.weight takes one positive number")
-        if exercise is not None:
-            is_public = item.get_closest_marker("public") is not None
-            if item.nodeid.startswith(PUBLIC_TESTS) and not is_public:
-                problems.append(f"{item.nodeid}: tests in the starter must be marked public")
-            if not item.nodeid.startswith(PUBLIC_TESTS) and is_public:
-                problems.append(f"{item.nodeid}: hidden tests must not be marked public")
+        is_public = item.get_closest_marker("public") is not None
+        if item.nodeid.startswith(PUBLIC_TESTS) and not is_public:
+            problems.append(f"{item.nodeid}: tests in the starter must be marked public")
+        if not item.nodeid.startswith(PUBLIC_TESTS) and is_public:
+            problems.append(f"{item.nodeid}: hidden tests must not be marked public")
     if problems:
         raise pytest.UsageError("invalid hidden suite:\n" + "\n".join(problems))
 
@@ -103,10 +161,11 @@ def pytest_collection_modifyitems(
 # --------------------------------------------------------------------------- results
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Generator[None]:
-    _log.current = item.nodeid
+    state = _state(item.config)
+    state.log.current = item.nodeid
     category = item.get_closest_marker("category")
     weight = item.get_closest_marker("weight")
-    _results[item.nodeid] = {
+    state.records[item.nodeid] = {
         "id": item.nodeid,
         "name": item.name,
         "category": category.args[0] if category and category.args else "",
@@ -120,22 +179,22 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
     try:
         return (yield)
     finally:
-        record = _results[item.nodeid]
-        _event(item.config, {"event": "done", "id": item.nodeid, "outcome": record["outcome"]})
+        outcome = state.records[item.nodeid]["outcome"]
+        _event(item.config, {"event": "done", "id": item.nodeid, "outcome": outcome})
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
-    report = yield
+    report: pytest.TestReport = yield
+    state = _state(item.config)
     if call.excinfo is not None and call.excinfo.errisinstance(SandboxUnavailable):
-        _infra.append(f"{item.nodeid} ({call.when}): {call.excinfo.value}")
+        state.infra.append(f"{item.nodeid} ({call.when}): {call.excinfo.value}")
+    if (record := state.records.get(item.nodeid)) is not None:
+        _record_phase(state, record, report)
     return report
 
 
-def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    record = _results.get(report.nodeid)
-    if record is None:
-        return
+def _record_phase(state: PluginState, record: dict[str, Any], report: pytest.TestReport) -> None:
     record["duration_s"] = round(record["duration_s"] + report.duration, 4)
     if report.passed:
         return
@@ -148,7 +207,7 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
         # The test itself passed; what broke is a fixture's clean-up (the
         # sandbox's, at the end of the session). Not the candidate's doing:
         # it voids the grading instead of failing this test.
-        _infra.append(f"{report.nodeid} (teardown): {_crash_message(report)}")
+        state.infra.append(f"{report.nodeid} (teardown): {_crash_message(report)}")
         return
     # A failure in set-up is an error; in the test body, a failure.
     record["outcome"] = "failed" if report.when == "call" else "error"
@@ -165,68 +224,105 @@ def _crash_message(report: pytest.TestReport) -> str:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    state = _state(session.config)
     path = session.config.getoption("--ws-results")
     if not path:
         return
-    payload = {
-        "exitstatus": int(exitstatus),
-        "collected": session.testscollected,
-        "tests": [
-            {**record, "calls": [c.model_dump() for c in _log.by_test.get(test_id, [])]}
-            for test_id, record in _results.items()
+    results = SuiteResults(
+        exitstatus=int(exitstatus),
+        collected=session.testscollected,
+        tests=[
+            TestResult.model_validate({**record, "calls": state.log.by_test.get(test_id, [])})
+            for test_id, record in state.records.items()
         ],
-        "peak_memory_bytes": _log.peak_memory_bytes,
-        "candidate_wall_s": round(_log.wall_s, 4),
-        "calls": _log.count,
-        "sandbox_restarts": _state.get("restarts", 0),
-        "infra_errors": _infra,
-    }
-    Path(path).write_text(json.dumps(payload))
-
-
-def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
-    if _exercise_or_none(config) is None and _backend_name(config) == "local":
-        terminalreporter.write_line(f"worksample: {UNSANDBOXED_WARNING}", yellow=True)
+        peak_memory_bytes=state.log.peak_memory_bytes,
+        candidate_wall_s=round(state.log.wall_s, 4),
+        calls=state.log.count,
+        sandbox_restarts=state.restarts,
+        runtimes=sorted(state.runtimes),
+        infra_errors=state.infra,
+    )
+    Path(path).write_text(results.model_dump_json())
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:
-    if _exercise_or_none(config) is None and _backend_name(config) == "local":
-        return f"worksample: {UNSANDBOXED_WARNING}"
-    return None
+    state = _state(config)
+    if state.grading:
+        return None
+    assert state.candidate_root is not None
+    lines = [f"worksample: your submission is {state.candidate_root}"]
+    if state.options.backend == "local":
+        lines.append(f"worksample: {_unsandboxed(config)}")
+    return "\n".join(lines)
+
+
+def _unsandboxed(config: pytest.Config) -> str:
+    if config.getoption("--ws-backend") == "local":
+        return "running WITHOUT a sandbox (--ws-backend local): the code runs on this machine"
+    return UNSANDBOXED_WARNING
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    state = _state(config)
+    if state.grading:
+        return
+    public = sum(1 for r in state.records.values() if r["public"])
+    own = len(state.records) - public
+    terminalreporter.write_line(
+        f"worksample: {public} public test(s) of the exercise"
+        + (f" and {own} test(s) of your own" if own else "")
+        + "; the grader runs the public tests and a hidden suite, never your own tests."
+    )
+    if state.options.backend == "local":
+        terminalreporter.write_line(f"worksample: {_unsandboxed(config)}", yellow=True)
 
 
 # --------------------------------------------------------------------------- fixtures
-_state: dict[str, int] = {}
-
-
 @pytest.fixture(scope="session")
 def exercise(pytestconfig: pytest.Config) -> Exercise:
     """The exercise being graded (grading mode only): root, hidden_dir, manifest."""
-    found = _exercise_or_none(pytestconfig)
+    found = _state(pytestconfig).exercise
     if found is None:
         pytest.fail("the `exercise` fixture exists only when the platform grades")
     return found
 
 
 @pytest.fixture(scope="session")
-def ws_llm_endpoints(pytestconfig: pytest.Config) -> Iterator[LLMEndpoints | None]:
+def ws_backend(pytestconfig: pytest.Config) -> SandboxBackend:
+    """The backend every container of this run starts on, with the asked-for runtime."""
+    options = _state(pytestconfig).options.sandbox
+    if options.backend == "local":
+        return LocalBackend()
+    from worksample.sandboxes import DockerBackend, connect_engine
+
+    return DockerBackend(connect_engine(), runtime=options.runtime)
+
+
+@pytest.fixture(scope="session")
+def ws_llm_endpoints(
+    pytestconfig: pytest.Config, ws_backend: SandboxBackend
+) -> Iterator[LLMEndpoints | None]:
     """AI track: the grading's own mock LLM (a container on an internal network
     with the Docker backend, a loopback server with the local one)."""
-    if _track(pytestconfig) != "ai":
+    state = _state(pytestconfig)
+    if state.track != "ai":
         yield None
         return
-    if _backend_name(pytestconfig) == "docker":
-        client = connect_engine()
-        info = find_image(client, MOCKLLM)
-        if info is None:
-            raise SandboxUnavailable(
-                "no current mock LLM image: run `worksample images build --track mockllm`"
-            )
-        with MockLLMService(DockerBackend(client), info.tag) as service:
-            yield service.endpoints
-    else:
+    if isinstance(ws_backend, LocalBackend):
         with LocalMockLLM() as local:
             yield local.endpoints
+        return
+    from worksample.sandboxes import DockerBackend, find_image
+
+    assert isinstance(ws_backend, DockerBackend)
+    info = find_image(ws_backend.client, MOCKLLM)
+    if info is None:
+        raise SandboxUnavailable(
+            "no current mock LLM image: run `worksample images build --track mockllm`"
+        )
+    with MockLLMService(ws_backend, info.tag) as service:
+        _note_runtime(state, service)
+        yield service.endpoints
 
 
 @pytest.fixture(scope="session")
@@ -242,96 +338,87 @@ def mock_llm(ws_llm_endpoints: LLMEndpoints | None) -> Iterator[MockLLMAdmin]:
 
 @pytest.fixture(scope="session")
 def candidate(
-    pytestconfig: pytest.Config, ws_llm_endpoints: LLMEndpoints | None
+    pytestconfig: pytest.Config,
+    ws_backend: SandboxBackend,
+    ws_llm_endpoints: LLMEndpoints | None,
 ) -> Iterator[Candidate]:
     """The submission's sandbox: `run`, `call`, `put_files`, `get_file`."""
-    config = pytestconfig
-    found = _exercise_or_none(config)
-    track = _track(config)
-    if found is not None:
-        submission = Path(config.getoption("--ws-submission"))
-        limits = found.manifest.sandbox
-        image = config.getoption("--ws-image") or ""
+    state = _state(pytestconfig)
+    if state.exercise is not None:
+        raw = Path(pytestconfig.getoption("--ws-submission")).read_bytes()
+        files = Submission.model_validate_json(raw).files
+        image = pytestconfig.getoption("--ws-image") or ""
+        starter = state.exercise.starter_dir
         provided = {
-            rel: (found.starter_dir / rel).read_bytes() for rel in found.manifest.grading.provided
+            rel: (starter / rel).read_bytes() for rel in state.exercise.manifest.grading.provided
         }
     else:
-        submission = config.rootpath
-        limits, _ = _kit_settings(config.rootpath)
-        image, provided = "", {}
+        assert state.candidate_root is not None
+        files, image, provided = _read_own_folder(state.candidate_root), "", {}
     network = ws_llm_endpoints.network or None if ws_llm_endpoints else None
     env = ws_llm_endpoints.candidate_env if ws_llm_endpoints else {}
-    backend: SandboxBackend
-    if _backend_name(config) == "docker":
-        client = connect_engine()
-        backend = DockerBackend(client)
-        if not image:
-            info = find_image(client, track)
-            if info is None:
-                raise SandboxUnavailable(
-                    f"no current {track} image: run `worksample images build --track {track}`"
-                )
-            image = info.tag
-    else:
-        backend = LocalBackend()
-    with backend.open_session(image=image, limits=limits, network=network, env=env) as session:
-        session.put_files(_read_submission(submission), SUBMISSION_DIR)
+    if not image and not isinstance(ws_backend, LocalBackend):
+        from worksample.sandboxes import DockerBackend, find_image
+
+        assert isinstance(ws_backend, DockerBackend)
+        info = find_image(ws_backend.client, state.track)
+        if info is None:
+            raise SandboxUnavailable(
+                f"no current {state.track} image: run "
+                f"`worksample images build --track {state.track}`"
+            )
+        image = info.tag
+    with ws_backend.open_session(
+        image=image, limits=state.limits, network=network, env=env
+    ) as session:
+        _note_runtime(state, session)
+        session.put_files(files, SUBMISSION_DIR)
         if provided:
             session.put_files(provided, SUBMISSION_DIR)
-        yield Candidate(session, _log, sandboxed=backend.isolated)
-        _state["restarts"] = getattr(session, "restarts", 0)
+        yield Candidate(session, state.log, sandboxed=ws_backend.isolated)
+        state.restarts = getattr(session, "restarts", 0)
 
 
 # --------------------------------------------------------------------------- helpers
-def _exercise_or_none(config: pytest.Config) -> Exercise | None:
-    cached: Exercise | None = getattr(config, "_ws_exercise", None)
-    if cached is None and config.getoption("--ws-exercise"):
-        cached = load_exercise(Path(config.getoption("--ws-exercise")))
-        config._ws_exercise = cached  # type: ignore[attr-defined]
-    return cached
+def _note_runtime(state: PluginState, container: object) -> None:
+    """Record the runtime a container actually runs under, and refuse a grading
+    whose container runs under another than the one asked for."""
+    runtime = getattr(container, "runtime", None)
+    if runtime is None:
+        return
+    state.runtimes.add(str(runtime))
+    wanted = state.options.sandbox.runtime
+    if wanted and runtime != wanted:
+        raise SandboxUnavailable(f"asked for the runtime {wanted!r}, the engine used {runtime!r}")
 
 
-def _track(config: pytest.Config) -> str:
-    found = _exercise_or_none(config)
-    if found is not None:
-        return found.manifest.track
-    return _kit_settings(config.rootpath)[1]
+def _candidate_kit(start: Path) -> tuple[Path, Limits, str]:
+    """(submission folder, limits, track) of a candidate's run started in `start`.
+
+    The folder is the nearest one up from `start` holding the kit's
+    `worksample.toml`, or an exercise's `starter/` in an author's repository."""
+    for folder in (start, *start.parents):
+        kit = folder / KIT_FILE
+        if kit.is_file():
+            data = tomllib.loads(kit.read_text())
+            return folder, Limits.model_validate(data.get("sandbox", {})), str(data["track"])
+        if folder.name == "starter" and (folder.parent / MANIFEST).is_file():
+            manifest = load_exercise(folder.parent).manifest
+            return folder, manifest.sandbox, manifest.track
+    raise pytest.UsageError(
+        f"no {KIT_FILE} in {start} or above it: run the public tests from the folder of the "
+        "starter kit you downloaded (it holds worksample.toml), or from an exercise's starter/"
+    )
 
 
-def _backend_name(config: pytest.Config) -> str:
-    chosen: str | None = config.getoption("--ws-backend")
-    if chosen:
-        return chosen
-    cached: str | None = getattr(config, "_ws_backend", None)
-    if cached is None:
-        try:
-            connect_engine(timeout=5)
-            cached = "docker"
-        except EngineUnavailable:
-            cached = "local"
-        config._ws_backend = cached  # type: ignore[attr-defined]
-    return cached
-
-
-def _kit_settings(root: Path) -> tuple[Limits, str]:
-    path = root / KIT_FILE
-    if not path.is_file():
+def _read_own_folder(root: Path) -> dict[str, bytes]:
+    """The candidate's folder, read by the same intake as an upload."""
+    try:
+        return read_directory(root).files
+    except SubmissionRejected as exc:
         raise pytest.UsageError(
-            f"{path} is missing: run the public tests from the starter kit's folder"
-        )
-    data = tomllib.loads(path.read_text())
-    return Limits.model_validate(data.get("sandbox", {})), str(data["track"])
-
-
-def _read_submission(root: Path) -> dict[str, bytes]:
-    files: dict[str, bytes] = {}
-    for path in sorted(root.rglob("*")):
-        rel = path.relative_to(root)
-        if any(part in _SKIP_IN_KIT for part in rel.parts) or path.is_symlink():
-            continue
-        if path.is_file() and path.suffix != ".pyc":
-            files[rel.as_posix()] = path.read_bytes()
-    return files
+            f"the platform would not accept this folder as a submission: {exc.reason}"
+        ) from None
 
 
 def _event(config: pytest.Config, event: dict[str, Any]) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 from worksample.cli import _doctor, _exercises, _grade, _images, _serve
-from worksample.mockllm._cli import app as mock_llm_app
+from worksample.mockllm import app as mock_llm_app
 
 app = typer.Typer(
     name="worksample",

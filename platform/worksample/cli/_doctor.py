@@ -10,9 +10,9 @@ from rich.console import Console
 from worksample.sandboxes import (
     TRACKS,
     DockerBackend,
+    Engine,
     SandboxError,
-    connect_engine,
-    find_image,
+    probe_network,
     run_probe,
 )
 from worksample.settings import get_settings
@@ -22,7 +22,7 @@ MIN_FREE_GB = 5.0
 
 
 def doctor() -> None:
-    """Check the engine, runtimes, images, enforced limits and free disk."""
+    """Check the engine, the gradings' runtime, images, enforced limits and free disk."""
     settings = get_settings()
     failures = 0
 
@@ -34,26 +34,39 @@ def doctor() -> None:
         console.print(f"{what}: {detail}", markup=False)
 
     try:
-        client = connect_engine(timeout=30)
+        engine = Engine.connect(timeout=30)
     except SandboxError as exc:
         line(False, "engine", str(exc))
         raise typer.Exit(1) from exc
-    info = client.info()
+    info = engine.info()
     line(
         True,
         "engine",
-        f"Docker {info.get('ServerVersion')} ({info.get('OperatingSystem')}, "
-        f"cgroup v{info.get('CgroupVersion', '?')}, {info.get('Driver')})",
+        f"Docker {info.server_version} ({info.operating_system}, "
+        f"cgroup v{info.cgroup_version}, {info.storage_driver})",
     )
-    runtimes = sorted((info.get("Runtimes") or {}).keys())
-    wanted = settings.docker_runtime
+    gvisor = [r.name for r in info.runtime_configs if r.gvisor]
     line(
-        wanted is None or wanted in runtimes,
+        True,
         "runtimes",
-        f"{', '.join(runtimes)}; sandboxes use {wanted or 'runc (default)'}"
-        + ("" if "runsc" in runtimes else "; gVisor (runsc) not installed, optional"),
+        f"{', '.join(info.runtimes)} (default {info.default_runtime})"
+        + ("" if gvisor else "; gVisor (runsc) not registered, optional"),
     )
-    removed = DockerBackend(client).remove_leftovers()
+    wanted = settings.docker_runtime
+    backend: DockerBackend | None
+    try:
+        backend = engine.backend(wanted)
+        line(
+            True,
+            "gradings' runtime",
+            f"{wanted} (WORKSAMPLE_DOCKER_RUNTIME), registered"
+            if wanted
+            else f"the engine's default, {info.default_runtime} (WORKSAMPLE_DOCKER_RUNTIME unset)",
+        )
+    except SandboxError as exc:
+        backend = None
+        line(False, "gradings' runtime", f"{exc}; every grading would be an error")
+    removed = engine.remove_leftovers()
     if removed:
         line(True, "leftovers", f"removed {removed} container(s)/network(s) of dead workers")
     iptables = shutil.which("iptables")
@@ -66,7 +79,7 @@ def doctor() -> None:
     )
     probe_image = None
     for track in TRACKS:
-        image = find_image(client, track)
+        image = engine.find_image(track)
         if image is None:
             line(
                 False,
@@ -76,14 +89,18 @@ def doctor() -> None:
         else:
             line(True, f"image {track}", f"{image.tag} ({image.id[:19]})")
             probe_image = probe_image or image.tag
-    if probe_image:
+    if probe_image and backend is not None:
         try:
-            for check in run_probe(DockerBackend(client, runtime=wanted), probe_image):
+            for check in run_probe(backend, probe_image, runtime=wanted):
                 line(check.ok, f"sandbox {check.name}", check.detail)
+            check = probe_network(backend, probe_image)
+            line(
+                check.ok, f"AI-track gradings under {wanted or info.default_runtime}", check.detail
+            )
         except SandboxError as exc:
             line(False, "sandbox probe", str(exc))
     for label, path in (
-        ("disk (docker)", info.get("DockerRootDir") or "/var/lib/docker"),
+        ("disk (docker)", info.docker_root_dir),
         ("disk (cache)", str(settings.cache_dir)),
     ):
         try:

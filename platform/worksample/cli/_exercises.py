@@ -6,10 +6,10 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from worksample.cli._common import choose_backend, err_console, resolve_exercise
+from worksample.cli._common import err_console, grading_options, load_settings, resolve_exercise
 from worksample.graders import ExerciseError, Finding, list_exercise_dirs, validate_exercise
 from worksample.graders import load_exercise as load
-from worksample.settings import get_settings
+from worksample.sandboxes import BackendName
 
 app = typer.Typer(help="List and validate exercises.", no_args_is_help=True)
 console = Console(emoji=False, soft_wrap=True)
@@ -18,7 +18,7 @@ console = Console(emoji=False, soft_wrap=True)
 @app.command("list")
 def list_command() -> None:
     """Every exercise with its track, version and content hash."""
-    for path in list_exercise_dirs(get_settings().exercises_dir):
+    for path in list_exercise_dirs(load_settings().exercises_dir):
         try:
             ex = load(path)
         except ExerciseError as exc:
@@ -33,16 +33,16 @@ def validate_command(
     exercise: Annotated[
         str | None, typer.Argument(help="Exercise id or folder; all when omitted.")
     ] = None,
-    backend: Annotated[str | None, typer.Option(help="docker or local.")] = None,
+    backend: Annotated[BackendName | None, typer.Option(help="docker or local.")] = None,
 ) -> None:
     """Grade the reference (twice), the starter and every faulty solution."""
     if exercise is not None:
         exercises = [resolve_exercise(exercise)]
     else:
         exercises = [
-            resolve_exercise(str(p)) for p in list_exercise_dirs(get_settings().exercises_dir)
+            resolve_exercise(str(p)) for p in list_exercise_dirs(load_settings().exercises_dir)
         ]
-    chosen = choose_backend(backend)
+    options = grading_options(backend)
     failures = 0
 
     def show(finding: Finding) -> None:
@@ -54,7 +54,7 @@ def validate_command(
 
     for ex in exercises:
         err_console.print(f"[bold]{ex.id}[/bold]")
-        validate_exercise(ex, backend=chosen, on_finding=show)
+        validate_exercise(ex, options=options, on_finding=show)
     if failures:
         console.print(f"[red]{failures} problem(s)[/red]")
         raise typer.Exit(1)

@@ -9,8 +9,9 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.table import Table
-from worksample.cli._common import choose_backend, err_console, resolve_exercise
+from worksample.cli._common import err_console, grading_options, resolve_exercise
 from worksample.graders import Report, grade
+from worksample.sandboxes import BackendName
 
 EXIT_REJECTED = 2
 EXIT_ERROR = 3
@@ -30,15 +31,16 @@ def grade_command(
     ] = False,
     public_only: Annotated[bool, typer.Option(help="Run only the public tests.")] = False,
     backend: Annotated[
-        str | None, typer.Option(help="docker (default when an engine answers) or local.")
+        BackendName | None,
+        typer.Option(help="docker (default when an engine answers) or local (NOT a sandbox)."),
     ] = None,
 ) -> None:
     """Grade a submission. Exit 0 when graded (whatever the score), 2 when the
     submission is rejected, 3 when grading failed."""
     loaded = resolve_exercise(exercise)
-    chosen = choose_backend(backend)
+    options = grading_options(backend, public_only=public_only)
     progress = None if as_json else _progress_printer()
-    report = grade(loaded, path, backend=chosen, public_only=public_only, progress=progress)
+    report = grade(loaded, path, options=options, progress=progress)
     if as_json:
         sys.stdout.write(report.model_dump_json(indent=2) + "\n")
     else:
@@ -86,7 +88,7 @@ def print_report(report: Report, console: Console) -> None:
         cats.add_row(c.name, f"{c.weight:.0f}", f"{c.passed}/{c.total}", f"{c.score:.1f}")
     console.print(cats)
     sandbox = (
-        f"image {report.image.tag}"
+        f"image {report.image.tag}, runtime {', '.join(report.runtimes) or '?'}"
         if report.image
         else "[yellow]NOT SANDBOXED (local backend)[/yellow]"
     )

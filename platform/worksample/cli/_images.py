@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from worksample.sandboxes import IMAGE_NAMES, SandboxError, build_image, connect_engine, find_image
+from worksample.sandboxes import IMAGE_NAMES, Engine, SandboxError
 from worksample.settings import get_settings
 
 app = typer.Typer(help="Build and list the sandbox images.", no_args_is_help=True)
@@ -33,10 +33,9 @@ def build(
     """Build the images of TRACK; an image whose inputs are unchanged is kept."""
     settings = get_settings()
     try:
-        client = connect_engine()
+        engine = Engine.connect()
         for name in _tracks(track):
-            info = build_image(
-                client,
+            info = engine.build_image(
                 name,
                 base_image=base_image or settings.base_image,
                 cache_dir=settings.cache_dir,
@@ -53,12 +52,12 @@ def build(
 def list_images() -> None:
     """Show the current image of each track."""
     try:
-        client = connect_engine()
+        engine = Engine.connect()
     except SandboxError as exc:
         console.print(f"[red]✗[/red] {exc}")
         raise typer.Exit(1) from exc
     for name in IMAGE_NAMES:
-        info = find_image(client, name)
+        info = engine.find_image(name)
         if info is None:
             typer.echo(f"{name}\tmissing (run: worksample images build --track {name})")
         else:

@@ -12,7 +12,7 @@ import typer
 import uvicorn
 from rich.console import Console
 from sqlmodel import Session
-from worksample.settings import Settings, get_settings
+from worksample.cli._common import load_settings
 
 console = Console(emoji=False, soft_wrap=True)
 
@@ -42,10 +42,9 @@ def serve(
     updates: dict[str, object] = {}
     if data_dir is not None:
         updates["data_dir"] = data_dir
-    if "base_url" not in get_settings().model_fields_set:
+    if "base_url" not in load_settings().model_fields_set:
         updates["base_url"] = f"http://{host}:{port}"
-    settings = get_settings().model_copy(update=updates)
-    _refuse_unsafe(settings)
+    settings = load_settings(**updates)
     app = create_app(settings)
     if demo:
         with Session(app.state.engine) as session:
@@ -86,27 +85,13 @@ def worker(
     workers: Annotated[int, typer.Option(help="Gradings at once in this process.")] = 1,
 ) -> None:
     """A grading worker for a scale-out set-up (WORKSAMPLE_REDIS_URL and DATABASE_URL)."""
-    from worksample.web.db import make_engine, migrate
-    from worksample.web.queue import make_queue
+    from worksample.worker import run_worker
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    settings = get_settings()
+    settings = load_settings()
     if not settings.redis_url:
         console.print(
             "[yellow]no WORKSAMPLE_REDIS_URL: consuming the embedded SQLite queue "
             f"in {settings.data_dir}[/yellow]"
         )
-    migrate(settings.effective_database_url)
-    queue = make_queue(settings, make_engine(settings.effective_database_url))
-    queue.recover_now()
-    queue.consumer(workers=workers).run()
-
-
-def _refuse_unsafe(settings: Settings) -> None:
-    if settings.env == "production":
-        if settings.cookie_secure is False:
-            raise typer.BadParameter("WORKSAMPLE_COOKIE_SECURE=false is refused in production")
-        if settings.demo_admin_password is not None:
-            raise typer.BadParameter("a fixed demo password is refused in production")
-        if settings.grading_backend == "local":
-            raise typer.BadParameter("WORKSAMPLE_GRADING_BACKEND=local is refused in production")
+    run_worker(settings, workers=workers)

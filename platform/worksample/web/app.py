@@ -15,14 +15,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from worksample.db import REQUESTS_IN_FLIGHT, make_engine, migrate
 from worksample.settings import Settings, get_settings
-from worksample.web.db import REQUESTS_IN_FLIGHT, make_engine, migrate
 from worksample.web.deps import LoginRequired
 from worksample.web.middleware import BodyLimit, InFlightLimit, SecurityHeaders
-from worksample.web.queue import make_queue
 from worksample.web.rendering import render
 from worksample.web.routes import auth, candidate, staff
 from worksample.web.services.errors import Forbidden, Invalid, NotFound
+from worksample.worker.queue import make_queue
 
 log = logging.getLogger("worksample.web")
 HTMX_DIR = Path(js_lib_htmx.__file__).with_name("static") / "htmx"

@@ -14,8 +14,8 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 from sqlmodel import Session
+from worksample.db import Invitation, User, WebSession
 from worksample.settings import Settings
-from worksample.web.models import Invitation, User, WebSession
 from worksample.web.security import same
 from worksample.web.services.auth import Visitor, find_visitor
 

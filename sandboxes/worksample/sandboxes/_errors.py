@@ -15,3 +15,7 @@ class SandboxUnavailable(SandboxError):
 
 class EngineUnavailable(SandboxUnavailable):
     """No Docker engine answers."""
+
+
+class ImageMissing(SandboxUnavailable):
+    """No image of the current inputs exists on this engine: it must be built."""

@@ -61,6 +61,10 @@ class HarnessSession:
     def _harness_argv(self) -> list[str]:
         return ["python3", "-I", HARNESS, "call"]
 
+    def _lost_to_oom(self) -> bool:
+        """Whether the sandbox just lost was killed whole for its memory limit."""
+        return False
+
     def _map_path(self, path: str) -> str:
         return path
 
@@ -245,6 +249,8 @@ class HarnessSession:
         peak = cgroup.peak_bytes() if cgroup else None
         oom_after = cgroup.oom_kills() if cgroup else None
         oom_host = oom_before is not None and oom_after is not None and oom_after > oom_before
+        if lost:
+            oom_host = oom_host or self._lost_to_oom()
         if not reply.get("ok"):
             raise SandboxError(str(reply.get("error")))
         return reply, wall, peak, oom_host, lost

@@ -15,8 +15,10 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from importlib.resources import as_file, files
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 import docker
@@ -25,23 +27,30 @@ from worksample.sandboxes._errors import SandboxError
 
 IMAGES_DIR = Path(__file__).with_name("images")
 HARNESS_FILE = Path(__file__).with_name("harness") / "ws_harness.py"
-MOCKLLM_DIR = Path(__file__).resolve().parents[1] / "mockllm"
 TRACKS = ("ml", "ai")
 MOCKLLM = "mockllm"
 IMAGE_NAMES = (*TRACKS, MOCKLLM)
 
 
-def _context_files(name: str) -> dict[str, Path]:
+def _python_files(folder: Traversable, prefix: str) -> Iterator[tuple[str, Traversable]]:
+    """(``prefix`` + relative path, file) of every ``.py`` file under `folder`."""
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if entry.is_dir():
+            yield from _python_files(entry, f"{prefix}{entry.name}/")
+        elif entry.is_file() and entry.name.endswith(".py"):
+            yield f"{prefix}{entry.name}", entry
+
+
+def _context_files(name: str) -> dict[str, Traversable]:
     """Build-context path -> source file, for the image called `name`."""
     if name == MOCKLLM:
-        files = {
-            "Dockerfile": IMAGES_DIR / MOCKLLM / "Dockerfile",
-            "requirements.txt": IMAGES_DIR / MOCKLLM / "requirements.txt",
+        # The mock ships its own build files as package data, wherever it is installed.
+        package = files("worksample.mockllm")
+        return {
+            "Dockerfile": package / "image" / "Dockerfile",
+            "requirements.txt": package / "image" / "requirements.txt",
+            **dict(_python_files(package, "pkg/worksample/mockllm/")),
         }
-        for path in sorted(MOCKLLM_DIR.rglob("*.py")):
-            rel = path.relative_to(MOCKLLM_DIR).as_posix()
-            files[f"pkg/worksample/mockllm/{rel}"] = path
-        return files
     return {
         "Dockerfile": IMAGES_DIR / "Dockerfile",
         "requirements.txt": IMAGES_DIR / name / "requirements.txt",
@@ -122,13 +131,13 @@ def build_image(
         return ImageInfo(track=track, tag=tag, id=str(existing.id), base=base_ref, built=False)
     except docker.errors.ImageNotFound:
         pass
-    requirements = IMAGES_DIR / track / "requirements.txt"
-    wheelhouse = download_wheels(requirements, cache_dir / "wheelhouse" / track, progress)
+    with as_file(_context_files(track)["requirements.txt"]) as requirements:
+        wheelhouse = download_wheels(requirements, cache_dir / "wheelhouse" / track, progress)
     with tempfile.TemporaryDirectory(prefix=f"ws-image-{track}-") as tmp:
         context = Path(tmp)
         for rel, source in _context_files(track).items():
             (context / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy(source, context / rel)
+            (context / rel).write_bytes(source.read_bytes())
         shutil.copytree(wheelhouse, context / "wheelhouse")
         progress(f"building {tag} from {base_ref}")
         log: list[str] = []
@@ -236,7 +245,7 @@ def download_wheels(requirements: Path, dest: Path, progress: Progress) -> Path:
     shutil.rmtree(dest, ignore_errors=True)
     dest.mkdir(parents=True)
     machine = os.uname().machine
-    progress(f"downloading wheels for {requirements.parent.name} into {dest}")
+    progress(f"downloading wheels for {dest.name} into {dest}")
     _check(
         [
             sys.executable,

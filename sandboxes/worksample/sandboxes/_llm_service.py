@@ -18,14 +18,17 @@ from typing import Self
 import docker
 import docker.errors
 import httpx
-from docker.types import LogConfig
 from worksample.mockllm._settings import ENV_ADMIN_TOKEN, ENV_API_KEY
-from worksample.sandboxes._docker import LABEL, OWNER_LABEL, DockerBackend, owner_id
+from worksample.sandboxes import _containerd
+from worksample.sandboxes._docker import DockerBackend, read_runtime
 from worksample.sandboxes._errors import SandboxError, SandboxUnavailable
+from worksample.sandboxes._hardening import HardenedContainer, Tmpfs
+from worksample.sandboxes._owner import ROLE_LABEL
 
 ALIAS = "llm"
 PORT = 8080
 READY_TIMEOUT_S = 60.0
+MOCK_UID = "10002:10002"
 
 
 @dataclass(frozen=True)
@@ -59,11 +62,17 @@ class MockLLMService:
         self.image = image
         self.network: str | None = None
         self.container_id: str | None = None
+        self._started = False
+        self.runtime = ""
+        """The runtime the engine ran the mock under (the backend's; `runc` by default)."""
         self.endpoints: LLMEndpoints | None = None
 
     def __enter__(self) -> Self:
         try:
             self.endpoints = self._start()
+        except SandboxUnavailable:
+            self.close()
+            raise
         except Exception as exc:
             self.close()
             raise SandboxUnavailable(f"the mock LLM could not start: {exc}") from exc
@@ -78,44 +87,42 @@ class MockLLMService:
         self.close()
 
     def _start(self) -> LLMEndpoints:
-        api = self.client.api
+        # Under a runtime whose containers get no network, the mock could not be
+        # reached: refuse before anything is created.
+        self.backend.require_network()
         self.network = self.backend.create_internal_network(isolate_host=self.isolate_host)
         api_key = "sk-ws-" + secrets.token_urlsafe(18)
         admin_token = secrets.token_urlsafe(24)
-        host_config = api.create_host_config(
-            network_mode=self.network,
-            cap_drop=["ALL"],
-            security_opt=["no-new-privileges"],
-            read_only=True,
-            tmpfs={"/tmp": "rw,nosuid,nodev,noexec,size=64m"},
-            mem_limit=1024 * 1024 * 1024,
-            memswap_limit=1024 * 1024 * 1024,
-            nano_cpus=int(1e9),
-            pids_limit=128,
-            init=True,
-            # Removed by close(), not by the engine: if it exits at start, its
-            # output is still there to say why. Its output is ours, bounded.
-            log_config=LogConfig(
-                type="local", config={"max-size": "256k", "max-file": "1", "compress": "false"}
-            ),
-        )
-        created = api.create_container(
-            self.image,
+        self.container_id = HardenedContainer(
+            image=self.image,
             # Secrets go by environment: on a command line, a token that starts
             # with "-" reads as an option (1 start in 64 failed that way).
             command=["python3", "-m", "worksample.mockllm", "serve", "--host=0.0.0.0",
                      f"--port={PORT}"],
+            user=MOCK_UID,
+            memory_mb=1024,
+            cpus=1.0,
+            pids=128,
+            tmpfs=[Tmpfs("/tmp", 64)],
+            runtime=self.backend.runtime,
+            gvisor=self.backend.gvisor,
             environment={ENV_API_KEY: api_key, ENV_ADMIN_TOKEN: admin_token},
-            user="10002:10002",
-            labels={LABEL: "1", OWNER_LABEL: owner_id(), "org.worksample.role": "mockllm"},
-            host_config=host_config,
-            # types-docker types this argument wrongly: the API takes {network: endpoint}.
-            networking_config=api.create_networking_config(
-                {self.network: api.create_endpoint_config(aliases=[ALIAS])}  # type: ignore[arg-type]
-            ),
-        )  # fmt: skip
-        self.container_id = created["Id"]
-        api.start(self.container_id)
+            labels={ROLE_LABEL: "mockllm"},
+            network=self.network,
+            alias=ALIAS,
+            # Removed by close(), not by the engine: if it exits at start, its
+            # output is still there to say why. Its output is ours, bounded.
+            log_kb=256,
+            auto_remove=False,
+        ).create(self.client.api)  # fmt: skip
+        self.client.api.start(self.container_id)
+        self._started = True
+        self.runtime = read_runtime(self.client.api, self.container_id)
+        if self.backend.runtime is not None and self.runtime != self.backend.runtime:
+            raise SandboxError(
+                f"asked for the runtime {self.backend.runtime!r}, "
+                f"the engine ran the mock LLM under {self.runtime!r}"
+            )
         admin_url = self._wait_ready(api_key)
         return LLMEndpoints(self.network, admin_url, admin_token, api_key)
 
@@ -168,6 +175,9 @@ class MockLLMService:
                 self.client.api.remove_container(self.container_id, force=True)
             except docker.errors.APIError:
                 pass  # gone already, or its removal is under way
+            if not self._started and self.backend.gvisor:
+                # A failed gVisor start leaves a task Docker does not know.
+                _containerd.delete(self.container_id)
             self.container_id = None
         if self.network is not None:
             self.backend.remove_network(self.network)

@@ -54,6 +54,7 @@ class LocalSession(HarnessSession):
         self, *, python: str, limits: Limits, env: Mapping[str, str] | None = None
     ) -> None:
         super().__init__(limits=limits, env=env)
+        self.runtime = "local"
         self.python = python
         self.root = Path(tempfile.mkdtemp(prefix="worksample-local-"))
         (self.root / "work").mkdir()

@@ -15,6 +15,8 @@ class SandboxSession(Protocol):
     """One sandbox for one grading: files in, commands and calls, files out."""
 
     limits: Limits
+    runtime: str
+    """What the code runs under: the engine's OCI runtime (`runc`, `runsc`, ...), or `local`."""
 
     def put_files(self, files: Mapping[str, bytes], dest: str = "/work") -> None: ...
 

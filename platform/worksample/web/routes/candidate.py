@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
+from worksample.db import Position, SubmissionKind, utcnow
 from worksample.graders import Report, build_starter_kit, find_exercise
 from worksample.web.deps import CsrfChecked, CurrentCandidate, SessionDep, SettingsDep
-from worksample.web.models import Position, SubmissionKind, utcnow
 from worksample.web.rendering import render
 from worksample.web.routes._cookies import set_session_cookie
 from worksample.web.services import auth, invitations, submissions
@@ -108,6 +108,8 @@ async def upload(
 ) -> Response:
     max_bytes = settings.max_upload_mb << 20
     data = await archive.read(max_bytes + 1)
+    position = _position(db, invitation)
+    required = submissions.required_paths(settings.exercises_dir, position.exercise_id)
     try:
         # Reading the zip and storing it is blocking work: off the event loop,
         # so one large upload does not stall every other request.
@@ -115,12 +117,13 @@ async def upload(
             submissions.accept_upload,
             db,
             invitation=invitation,
-            position=_position(db, invitation),
+            position=position,
             filename=archive.filename or "",
             data=data,
             kind=kind,
             confirmed=confirm,
             max_bytes=max_bytes,
+            required=required,
         )
     except Invalid as exc:
         return _home(request, db, settings, invitation, error=str(exc), status_code=400)

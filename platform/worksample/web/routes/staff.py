@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
+from worksample.db import Role
 from worksample.graders import list_exercise_dirs, load_exercise
 from worksample.web.deps import CsrfChecked, CurrentUser, SessionDep, SettingsDep
-from worksample.web.models import Role
 from worksample.web.rendering import render
 from worksample.web.services import audit, grading, invitations, mail, positions, reviews
 from worksample.web.services.errors import Forbidden, Invalid

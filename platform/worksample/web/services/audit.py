@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sqlmodel import Session, col, select
-from worksample.web.models import AuditEvent
+from worksample.db import AuditEvent
 
 
 def record(

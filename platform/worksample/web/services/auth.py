@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import bindparam
 from sqlmodel import Session, col, func, select
-from worksample.web.models import (
+from worksample.db import (
     Invitation,
     LoginAttempt,
     Position,

@@ -6,9 +6,9 @@ import secrets
 from dataclasses import dataclass
 
 from sqlmodel import Session, select
+from worksample.db import Organisation, Role, User
 from worksample.graders import list_exercise_dirs, load_exercise
 from worksample.settings import Settings
-from worksample.web.models import Organisation, Role, User
 from worksample.web.security import hash_password
 from worksample.web.services import invitations, positions
 

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from pydantic import BaseModel, EmailStr, Field
 from sqlmodel import Session, select
+from worksample.db import Invitation, Position, User, utcnow
 from worksample.settings import Settings
-from worksample.web.models import Invitation, Position, User, utcnow
 from worksample.web.security import new_token, token_hash
 from worksample.web.services import audit
 from worksample.web.services.auth import revoke_invitation_sessions

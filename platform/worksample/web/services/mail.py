@@ -7,8 +7,8 @@ import smtplib
 from email.message import EmailMessage
 
 from sqlmodel import Session, col, select
+from worksample.db import OutboxMail
 from worksample.settings import Settings
-from worksample.web.models import OutboxMail
 
 log = logging.getLogger("worksample.mail")
 

@@ -7,8 +7,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field, field_validator
 from sqlmodel import Session, col, select
-from worksample.graders import ExerciseError, find_exercise
-from worksample.web.models import (
+from worksample.db import (
     GradingRun,
     Invitation,
     Position,
@@ -17,6 +16,7 @@ from worksample.web.models import (
     SubmissionKind,
     User,
 )
+from worksample.graders import ExerciseError, find_exercise
 from worksample.web.services import audit
 from worksample.web.services.errors import Forbidden, Invalid, NotFound
 

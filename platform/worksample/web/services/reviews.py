@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
+from worksample.db import Blob, GradingRun, Invitation, Position, Submission, User
 from worksample.graders import Report
-from worksample.web.models import Blob, GradingRun, Invitation, Position, Submission, User
 from worksample.web.services.errors import NotFound
 from worksample.web.services.grading import load_report
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import bindparam
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
-from worksample.graders import SubmissionRejected, read_zip
-from worksample.web.models import (
+from worksample.db import (
     Blob,
     GradingRun,
     Invitation,
@@ -18,6 +19,7 @@ from worksample.web.models import (
     SubmissionKind,
     utcnow,
 )
+from worksample.graders import ExerciseError, SubmissionRejected, find_exercise, read_zip
 from worksample.web.services.errors import Invalid, NotFound
 
 
@@ -102,6 +104,15 @@ def has_final(session: Session, *, invitation: Invitation) -> bool:
     )
 
 
+def required_paths(exercises_dir: Path, exercise_id: str) -> tuple[str, ...]:
+    """The paths an upload for this exercise must hold; none when this host cannot
+    read the exercise (the grader then says why, as an infrastructure error)."""
+    try:
+        return tuple(find_exercise(exercises_dir, exercise_id).manifest.submission.required)
+    except ExerciseError:
+        return ()
+
+
 def accept_upload(
     session: Session,
     *,
@@ -112,8 +123,13 @@ def accept_upload(
     kind: SubmissionKind,
     confirmed: bool,
     max_bytes: int,
+    required: Sequence[str] = (),
 ) -> GradingRun:
-    """Validate and store an upload with its grading run, all or nothing."""
+    """Validate and store an upload with its grading run, all or nothing.
+
+    `required`: the exercise's `manifest.submission.required`, so that an archive
+    the grader would refuse (no `solution/` where it belongs) is refused here, at once.
+    """
     if invitation.revoked_at is not None:
         raise Invalid("this invitation has been revoked")
     if utcnow() > invitation.deadline_at:
@@ -132,7 +148,8 @@ def accept_upload(
     if len(data) > max_bytes:
         raise Invalid(f"the upload is larger than {max_bytes // (1 << 20)} MiB")
     try:
-        read_zip(data)  # the same intake the grader uses; nothing is stored if it refuses
+        # The same intake the grader uses; nothing is stored if it refuses.
+        read_zip(data, required=required)
     except SubmissionRejected as exc:
         raise Invalid(str(exc)) from exc
     digest = hashlib.sha256(data).hexdigest()

@@ -1,0 +1,58 @@
+"""The tables and the database, shared by the web app and the grading worker.
+
+SQLModel tables (`_models`), the engine and sessions (`_engine`), and the
+schema's Alembic migrations (`_schema`, `migrations/`). It imports nothing of
+the web app or the worker.
+"""
+
+from worksample.db._engine import (
+    POOL_OVERFLOW,
+    POOL_SIZE,
+    REQUESTS_IN_FLIGHT,
+    make_engine,
+    session_scope,
+)
+from worksample.db._models import (
+    AuditEvent,
+    Blob,
+    GradingRun,
+    Invitation,
+    LoginAttempt,
+    Organisation,
+    OutboxMail,
+    Position,
+    Role,
+    RunStatus,
+    Submission,
+    SubmissionKind,
+    User,
+    WebSession,
+    utcnow,
+)
+from worksample.db._schema import MIGRATIONS, alembic_config, migrate
+
+__all__ = [
+    "MIGRATIONS",
+    "POOL_OVERFLOW",
+    "POOL_SIZE",
+    "REQUESTS_IN_FLIGHT",
+    "AuditEvent",
+    "Blob",
+    "GradingRun",
+    "Invitation",
+    "LoginAttempt",
+    "Organisation",
+    "OutboxMail",
+    "Position",
+    "Role",
+    "RunStatus",
+    "Submission",
+    "SubmissionKind",
+    "User",
+    "WebSession",
+    "alembic_config",
+    "make_engine",
+    "migrate",
+    "session_scope",
+    "utcnow",
+]

@@ -1,13 +1,11 @@
 """The runtimes the sandbox tests run under, and how a missing one is handled.
 
 gVisor (`runsc`, network-less; `runsc-net`, for internal networks) is
-registered by scripts/test. Where it is not, its tests are skipped with the
-reason, except in CI (`CI=true`), where its absence is a failure.
+registered by scripts/test. Where it is not, its tests fail, naming the fix,
+as a missing engine or image does: these tests are the proof that it holds.
 """
 
 from __future__ import annotations
-
-import os
 
 import pytest
 from worksample.sandboxes import DockerBackend, Engine
@@ -22,14 +20,13 @@ RUNTIMES = [
 
 
 def runtime_backend(engine: Engine, runtime: str | None) -> DockerBackend:
-    """The engine's backend under `runtime`; skipped (failed in CI) when it lacks it."""
+    """The engine's backend under `runtime`; a failure naming the fix when it lacks it."""
     registered = engine.info().runtimes
     if runtime is not None and runtime not in registered:
         message = (
             f"the OCI runtime {runtime!r} is not registered with this engine "
             f"(it has {', '.join(registered)}): scripts/test installs and registers gVisor"
         )
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+        # Like a missing engine or image: a failure that names the fix, never a skip.
+        pytest.fail(message)
     return engine.backend(runtime)

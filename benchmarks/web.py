@@ -157,8 +157,13 @@ def measure(workers: int, args: argparse.Namespace, script: Path) -> None:
                 except httpx.HTTPError:
                     time.sleep(0.1)
             run_id, staff, cand = prepare(base)
+            # Static files live under URLs that carry their content hash.
+            stylesheet = re.search(
+                r'href="(/static/style\.[0-9a-f]+\.css)"', httpx.get(base + "/login").text
+            )
+            assert stylesheet, "no hashed stylesheet on /login"
             rows = [
-                ("static file (baseline)", "/static/style.css", {}),
+                ("static file (baseline)", stylesheet.group(1), {}),
                 ("candidate status partial", f"/c/runs/{run_id}",
                  {"Cookie": f"ws_session={cand['ws_session']}", "HX-Request": "true"}),
                 ("report page", f"/runs/{run_id}", {"Cookie": f"ws_session={staff['ws_session']}"}),

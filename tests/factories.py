@@ -157,6 +157,9 @@ def make_submission(
         "sha256": digest,
         "size": len(data),
     } | overrides
+    if kind == SubmissionKind.practice:  # as the upload service counts it
+        invitation.practice_used += 1
+        session.add(invitation)
     return _save(session, Submission(**fields))
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from worksample.sandboxes import SandboxOptions
 
@@ -63,6 +64,13 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = Field(None, description="SMTP password.")
     smtp_starttls: bool = Field(False, description="Upgrade the SMTP connection with STARTTLS.")
     mail_from: str = Field("worksample@localhost", description="Sender of every email.")
+    trusted_proxies: str = Field(
+        "",
+        description="Comma-separated IP addresses or networks (CIDR) of the reverse proxies "
+        "in front of the web app; only from these are `X-Forwarded-For` and "
+        "`X-Forwarded-Proto` believed (the client's address for the log-in limit, HTTPS "
+        "for cookies and HSTS). Default none: the connecting address is the client.",
+    )
     cookie_secure: bool | None = Field(
         None, description="Force the Secure cookie flag; default: on behind HTTPS."
     )
@@ -80,6 +88,21 @@ class Settings(BaseSettings):
     demo_admin_password: SecretStr | None = Field(
         None, description="Password of the demo admin; printed once when generated."
     )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, value: str) -> str:
+        entries = [entry.strip() for entry in value.split(",") if entry.strip()]
+        for entry in entries:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"{entry!r} is not an IP address or network (CIDR), e.g. 10.0.0.5 or "
+                    "10.0.0.0/24; a wildcard is refused: it would let any client choose "
+                    "its own address"
+                ) from None
+        return ",".join(entries)
 
     @model_validator(mode="after")
     def _production_policy(self) -> Settings:

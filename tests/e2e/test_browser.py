@@ -55,15 +55,29 @@ def test_hiring_candidate_reviewer_journey(
     page.get_by_label("Email").fill("grace@example.com")
     page.get_by_role("button", name="Send invitation").click()
     expect(page.get_by_text("grace@example.com")).to_be_visible()
+    # No mail server: the link is shown to its maker, once.
+    notice = page.locator(".notice", has_text="The personal link of Grace Candidate")
+    expect(notice).to_be_visible()
+    shown_link = notice.locator("code").inner_text()
     shot(page, shots, "03-pipeline")
+    page.reload()
+    expect(page.locator(".notice")).to_have_count(0)
     page.goto(server.url + "/outbox")
     expect(page.get_by_text("grace@example.com").first).to_be_visible()
     shot(page, shots, "04-outbox")
-
-    # The candidate opens the link from the outbox.
     card = page.locator(".card", has_text="grace@example.com").first
     link = card.locator("pre").inner_text()
     link = next(word for word in link.split() if "/i/" in word)
+    assert link == shown_link
+
+    # The admin's own browser follows the link: asked first, and stays signed in.
+    page.goto(link)
+    expect(page.get_by_role("heading", name="Open this invitation?")).to_be_visible()
+    shot(page, shots, "04b-link-while-signed-in")
+    page.get_by_role("link", name="Stay signed in").click()
+    expect(page.get_by_role("heading", name="Positions")).to_be_visible()
+
+    # The candidate opens the link in a browser of their own.
     candidate = browser.new_context(accept_downloads=True)
     cpage = candidate.new_page()
     cpage.goto(link)

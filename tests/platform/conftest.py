@@ -23,12 +23,15 @@ from pathlib import Path
 
 import pytest
 import redis
+from aiosmtpd.controller import Controller
+from factories import make_org, make_user
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from infra import (
     DB_KINDS,
     Database,
     Databases,
+    Inbox,
     PostgresServer,
     free_port,
     make_settings,
@@ -37,7 +40,7 @@ from infra import (
 )
 from sqlalchemy import Engine
 from sqlmodel import Session
-from worksample.db import make_engine, migrate
+from worksample.db import Organisation, Role, User, make_engine, migrate
 from worksample.settings import Settings
 from worksample.web.app import create_app
 
@@ -245,3 +248,23 @@ def engine(db: Database) -> Iterator[Engine]:
 def db_session(engine: Engine) -> Iterator[Session]:
     with Session(engine) as session:
         yield session
+
+
+@pytest.fixture
+def org(db_session: Session) -> Organisation:
+    return make_org(db_session)
+
+
+@pytest.fixture
+def admin(db_session: Session, org: Organisation) -> User:
+    return make_user(db_session, org, role=Role.admin)
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Inbox, int]]:
+    """A real SMTP server (aiosmtpd) on a loopback port, and what it received."""
+    inbox, port = Inbox(), free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield inbox, port
+    controller.stop()

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psycopg
@@ -20,6 +21,7 @@ import pytest
 import uvicorn
 from factories import EXERCISES
 from fastapi import FastAPI
+from worksample.cli._serve import UVICORN
 from worksample.settings import Settings
 
 DB_KINDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
@@ -139,11 +141,24 @@ def make_settings(db: Database, data_dir: Path, **overrides: object) -> Settings
     return Settings(**(fields | overrides))  # type: ignore[arg-type]
 
 
+class Inbox:
+    """What an SMTP server on a loopback port received (see the `smtp` fixture)."""
+
+    def __init__(self) -> None:
+        self.messages: list[bytes] = []
+        self.received = threading.Event()
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages.append(envelope.content)
+        self.received.set()
+        return "250 OK"
+
+
 @contextmanager
 def live_server(app: FastAPI) -> Iterator[str]:
     """The app behind a real uvicorn on a loopback port, for truly concurrent requests."""
     port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, **UVICORN)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
     thread.start()

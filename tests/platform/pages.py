@@ -80,6 +80,14 @@ def upload(
     return client.post("/c/upload", data=form, files=files)
 
 
+def invite(
+    client: Client, csrf: str, position_id: int | None, name: str, email: str = "ann@example.com"
+) -> httpx.Response:
+    """The position page's "Invite a candidate" form."""
+    form = {"csrf_token": csrf, "candidate_email": email, "candidate_name": name}
+    return client.post(f"/positions/{position_id}/invitations", data=form)
+
+
 def count_rows(engine: Engine, *models: type[SQLModel]) -> dict[str, int]:
     with Session(engine) as session:
         return {

@@ -5,14 +5,14 @@ from __future__ import annotations
 import re
 import shutil
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from factories import (
     MINI_ADD,
     PASSWORD,
@@ -24,7 +24,7 @@ from factories import (
 )
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from infra import free_port
+from infra import Inbox
 from pages import csrf_of, log_in, open_link, sign_in, text, upload
 from pydantic import SecretStr
 from sqlalchemy import Engine
@@ -37,25 +37,18 @@ from worksample.db import (
     Role,
     User,
     WebSession,
+    utcnow,
 )
 from worksample.settings import Settings
+from worksample.web.assets import static_url
 from worksample.web.deps import SESSION_COOKIE
 from worksample.web.middleware import CSP
 from worksample.web.security import token_hash
+from worksample.web.services import auth
 from worksample.web.services.demo import ADMIN_EMAIL, seed_demo
 from worksample.worker import process_run
 
 HIDDEN_TESTS = ("test_add_negative", "test_sum_command", "test_sum_of_missing_file_fails_cleanly")
-
-
-@pytest.fixture
-def org(db_session: Session) -> Organisation:
-    return make_org(db_session)
-
-
-@pytest.fixture
-def admin(db_session: Session, org: Organisation) -> User:
-    return make_user(db_session, org, role=Role.admin)
 
 
 def session_cookie(response: Any) -> str:
@@ -95,14 +88,162 @@ def test_wrong_password_and_unknown_email_read_the_same(client: TestClient, admi
         assert SESSION_COOKIE not in response.cookies
 
 
-def test_rate_limit_after_five_failures(client: TestClient, admin: User) -> None:
-    for _ in range(5):
-        assert log_in(client, admin.email, "guess").status_code == 401
-    # Locked even with the right password: guessing on cannot confirm a hit.
-    locked = log_in(client, admin.email)
-    assert locked.status_code == 429
-    assert "Too many failed attempts. Wait 15 minutes and try again." in text(locked)
-    assert SESSION_COOKIE not in locked.cookies
+# --- the log-in limit ----------------------------------------------------------
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+ATTACKER, OFFICE = "198.51.100.66", "203.0.113.10"
+
+
+def attempt(
+    session: Session, email: str, password: str = "guess", *, ip: str = ATTACKER, at: datetime
+) -> User | int | None:
+    """A log-in at `at`: the user, None for a wrong password, or the seconds it
+    was told to wait."""
+    try:
+        return auth.authenticate(session, email=email, password=password, ip=ip, now=at)
+    except auth.TooManyAttempts as refused:
+        return refused.retry_after
+
+
+def s(seconds: float) -> timedelta:
+    return timedelta(seconds=seconds)
+
+
+def fail(
+    session: Session, email: str, failures: int, *, ip: str = ATTACKER, start: datetime = T0
+) -> datetime:
+    """Wrong guesses for the pair, each as soon as it is let in; the last one's time."""
+    at = start
+    for done in range(failures):
+        if done >= auth.PAIR_FREE_FAILURES:
+            at += s(2 ** (done - auth.PAIR_FREE_FAILURES))
+        assert attempt(session, email, ip=ip, at=at) is None
+    return at
+
+
+def test_a_pair_backs_off_with_doubling_delays_up_to_a_cap(
+    db_session: Session, admin: User
+) -> None:
+    at = fail(db_session, admin.email, auth.PAIR_FREE_FAILURES)
+    for delay in (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 900, 900):
+        # Right after a failure, and just before the delay is up: refused and
+        # told how long is left (rounded up); asking does not prolong the wait.
+        assert attempt(db_session, admin.email, at=at) == delay
+        assert attempt(db_session, admin.email, at=at + s(delay - 0.5)) == 1
+        at += s(delay)
+        assert attempt(db_session, admin.email, at=at) is None
+
+
+def test_the_right_password_during_the_wait_is_refused_unchecked(
+    db_session: Session, admin: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    last = fail(db_session, admin.email, auth.PAIR_FREE_FAILURES + 3)  # now waits 8 s
+    checked: list[str] = []
+    verify = auth.verify_password
+
+    def recording_verify(password: str, password_hash: str | None) -> bool:
+        checked.append(password)
+        return verify(password, password_hash)
+
+    monkeypatch.setattr(auth, "verify_password", recording_verify)
+    wrong = attempt(db_session, admin.email, at=last + s(1))
+    right = attempt(db_session, admin.email, PASSWORD, at=last + s(1))
+    # The same answer as a wrong guess, and no password was compared.
+    assert wrong == right == 7
+    assert checked == []
+    assert attempt(db_session, admin.email, PASSWORD, at=last + s(8)) == admin
+    assert checked == [PASSWORD]
+
+
+def test_a_success_resets_the_pair(db_session: Session, admin: User) -> None:
+    at = fail(db_session, admin.email, auth.PAIR_FREE_FAILURES)
+    assert attempt(db_session, admin.email, PASSWORD, at=at + s(1)) == admin
+    # The failures before the success no longer count: five free ones again.
+    at = fail(db_session, admin.email, auth.PAIR_FREE_FAILURES, start=at + s(2))
+    assert attempt(db_session, admin.email, at=at) == 1
+
+
+def test_failures_elsewhere_never_slow_the_owner_down(app: FastAPI, admin: User) -> None:
+    """The lock-out attack: anyone who knows an admin's email guesses on."""
+    attacker = TestClient(app, follow_redirects=False, client=(ATTACKER, 50000))
+    statuses = []
+    while 429 not in statuses and len(statuses) < 12:
+        statuses.append(log_in(attacker, admin.email, "guess").status_code)
+    assert statuses[: auth.PAIR_FREE_FAILURES] == [401] * auth.PAIR_FREE_FAILURES
+    assert statuses[-1] == 429
+    owner = TestClient(app, follow_redirects=False, client=(OFFICE, 50000))
+    assert log_in(owner, admin.email).status_code == 303
+
+
+def test_one_address_trying_many_emails_backs_off(
+    db_session: Session, admin: User, org: Organisation
+) -> None:
+    own = make_user(db_session, org, role=Role.reviewer)
+    for i in range(auth.IP_FREE_FAILURES):
+        assert attempt(db_session, f"user{i}@example.com", at=T0 + s(i)) is None
+        if i == 9:  # an account of the attacker's own buys no fresh guesses
+            assert attempt(db_session, own.email, PASSWORD, at=T0 + s(i)) == own
+    at = T0 + s(auth.IP_FREE_FAILURES - 1)
+    assert attempt(db_session, "another@example.com", at=at) == 1
+    assert attempt(db_session, admin.email, PASSWORD, at=at) == 1
+    assert attempt(db_session, "another@example.com", at=at + s(1)) is None
+    assert attempt(db_session, "yet.another@example.com", at=at + s(1)) == 2
+    # Another address is not slowed; and the window passes.
+    assert attempt(db_session, admin.email, PASSWORD, ip=OFFICE, at=at) == admin
+    later = at + auth.IP_WINDOW + s(2)
+    assert attempt(db_session, admin.email, PASSWORD, at=later) == admin
+
+
+def test_parallel_guesses_get_no_extra_free_passes(engine: Engine, admin: User) -> None:
+    guesses = 12
+    start = threading.Barrier(guesses)
+    outcomes: list[User | int | None] = []
+
+    def guess() -> None:
+        with Session(engine) as session:
+            start.wait()
+            outcomes.append(attempt(session, admin.email, at=T0))
+
+    threads = [threading.Thread(target=guess) for _ in range(guesses)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes, key=str) == sorted(
+        [None] * auth.PAIR_FREE_FAILURES + [1] * (guesses - auth.PAIR_FREE_FAILURES), key=str
+    )
+
+
+def test_a_refusal_says_how_long_to_wait(
+    client: TestClient, admin: User, db_session: Session
+) -> None:
+    # Ten failures from the test client's address, the last one just now:
+    # the next attempt waits 32 s (the route's clock is the real one).
+    fail(db_session, admin.email, 10, ip="testclient", start=utcnow() - s(31))
+    refused = log_in(client, admin.email)
+    assert refused.status_code == 429
+    match = re.search(r"Too many failed attempts\. Try again in (\d+) seconds\.", text(refused))
+    assert match, text(refused)
+    assert refused.headers["Retry-After"] == match[1]
+    assert 20 <= int(match[1]) <= 32
+    assert SESSION_COOKIE not in refused.cookies
+    assert "Wrong email or password" not in text(refused)
+
+
+@pytest.mark.parametrize(
+    ("seconds", "words"),
+    [
+        (1, "1 second"),
+        (8, "8 seconds"),
+        (59, "59 seconds"),
+        (60, "1 minute"),
+        (61, "2 minutes"),
+        (900, "15 minutes"),
+    ],
+)
+def test_the_wait_in_words(seconds: int, words: str) -> None:
+    message = f"Too many failed attempts. Try again in {words}."
+    assert str(auth.TooManyAttempts(seconds)) == message
 
 
 def test_login_without_the_form_token_is_refused(client: TestClient, admin: User) -> None:
@@ -137,15 +278,17 @@ def test_cookie_flags(make_app: Callable[..., FastAPI], admin: User, db_session:
     assert "SameSite=lax" in cookie
     assert "Path=/" in cookie
     assert "Secure" not in cookie
-    # Behind a TLS-terminating proxy.
-    proxied = TestClient(make_app(), follow_redirects=False)
-    token = csrf_of(proxied.get("/login"))
-    response = proxied.post(
-        "/login",
-        data={"email": admin.email, "password": PASSWORD, "csrf_token": token},
-        headers={"X-Forwarded-Proto": "https"},
-    )
-    assert "Secure" in session_cookie(response)
+    # Behind a TLS-terminating proxy: believed from a configured proxy only.
+    for trusted, secure in ((None, False), ("10.0.0.0/24", True)):
+        app = make_app(trusted_proxies=trusted) if trusted else make_app()
+        proxied = TestClient(app, client=("10.0.0.7", 40000), follow_redirects=False)
+        token = csrf_of(proxied.get("/login"))
+        response = proxied.post(
+            "/login",
+            data={"email": admin.email, "password": PASSWORD, "csrf_token": token},
+            headers={"X-Forwarded-Proto": "https"},
+        )
+        assert ("Secure" in session_cookie(response)) is secure, trusted
     # Forced by the settings, and for candidates' sessions too.
     forced = TestClient(make_app(cookie_secure=True), follow_redirects=False)
     assert "Secure" in session_cookie(log_in(forced, admin.email))
@@ -211,28 +354,6 @@ def test_login_page_carries_next_from_the_redirect(client: TestClient) -> None:
 
 
 # --- candidates' links ---------------------------------------------------------------
-
-
-class Inbox:
-    """An SMTP server on a loopback port that keeps what it receives."""
-
-    def __init__(self) -> None:
-        self.messages: list[bytes] = []
-        self.received = threading.Event()
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append(envelope.content)
-        self.received.set()
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[Inbox, int]]:
-    inbox, port = Inbox(), free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield inbox, port
-    controller.stop()
 
 
 def every_stored_value(engine: Engine) -> str:
@@ -331,8 +452,9 @@ def test_security_headers_on_every_page(
         (client, "/positions"),
         (client, "/no/such/page"),
         (client, "/healthz"),
-        (client, "/static/style.css"),
-        (client, "/static/vendor/htmx.min.js"),
+        (client, static_url("style.css")),
+        (client, static_url("htmx.min.js")),
+        (client, "/favicon.ico"),
         (staff, "/positions"),
         (staff, "/outbox"),
         (staff, "/audit"),

@@ -43,6 +43,7 @@ from sqlmodel import Session, SQLModel
 from starlette.routing import Mount
 from worksample.db import AuditEvent, OutboxMail, Role, RunStatus, SubmissionKind, make_engine
 from worksample.web.app import create_app
+from worksample.web.assets import static_url
 from worksample.web.deps import SESSION_COOKIE
 from worksample.web.security import new_token
 from worksample.web.services import auth
@@ -55,9 +56,9 @@ MATRIX = """
 method path                                  scope     anon     admin    manager  reviewer candidate
 GET   /                                     -         303      303      303      303      303
 GET   /healthz                              -         200      200      200      200      200
-GET   /static/style.css                     -         200      200      200      200      200
-GET   /static/app.js                        -         200      200      200      200      200
-GET   /static/vendor/htmx.min.js            -         200      200      200      200      200
+GET   /favicon.ico                          -         200      200      200      200      200
+GET   /static/{asset}                       asset     200      200      200      200      200
+GET   /static/{asset}                       stale     404      404      404      404      404
 GET   /login                                -         200      200      200      200      200
 POST  /login                                -         303      303      303      303      303
 POST  /logout                               -         303      303      303      303      303
@@ -83,9 +84,12 @@ POST  /runs/{run_id}/retry                  own       403      303      303     
 POST  /runs/{run_id}/retry                  other     403      404      404      404      303|401
 GET   /outbox                               -         303|401  200      403      403      303|401
 GET   /audit                                -         303|401  200      403      403      303|401
-GET   /i/{token}                            own       303      303      303      303      303
+GET   /i/{token}                            own       303      200      200      200      200
 GET   /i/{token}                            revoked   404      404      404      404      404
 GET   /i/{token}                            bogus     404      404      404      404      404
+POST  /i/{token}                            own       403      303      303      303      303
+POST  /i/{token}                            revoked   403      404      404      404      404
+POST  /i/{token}                            bogus     403      404      404      404      404
 GET   /c                                    -         403      403      403      403      200
 POST  /c/start                              -         403      403      403      403      303
 GET   /c/kit                                -         403      403      403      403      200
@@ -217,6 +221,8 @@ def seed(engine: Engine) -> tuple[dict[str, tuple[str, str]], dict[str, dict[str
             "colleague": {"run_id": colleague_run.id},
             "revoked": {"token": revoked_link},
             "bogus": {"token": new_token()},
+            "asset": {"asset": static_url("style.css").removeprefix("/static/")},
+            "stale": {"asset": "style.css"},  # unhashed
         }
         return sessions, ids, staff[Role.reviewer].email, other.id or 0
 
@@ -371,7 +377,7 @@ def test_every_route_is_in_the_matrix(app: FastAPI) -> None:
             for method, pattern in routes
             if method == row.method and _regex(pattern).fullmatch(row.path)
         ]
-        # A Mount at /static also matches /static/vendor/...: the longest pattern wins.
+        # Where patterns overlap (a Mount and a route under it), the longest wins.
         assert matches, f"matrix row {row.method} {row.path} matches no route of the app"
         best = max(matches, key=lambda m: len(m[1]))
         covered[best].add(row.scope)

@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -192,11 +193,14 @@ def test_double_final_submit(candidate: Candidate) -> None:
     assert candidate.stored() == {name: n + 1 for name, n in before.items()}
 
 
-def test_concurrent_final_uploads_land_at_most_once(candidate: Candidate) -> None:
-    """Four simultaneous clicks on "submit" against a real server: one lands."""
-    before = candidate.stored()
+def upload_at_once(
+    candidate: Candidate, clicks: int, *, padding: int = 0, **form: Any
+) -> list[httpx.Response]:
+    """`clicks` uploads from the candidate's session released together (a barrier)
+    against the app behind a real server, each from a connection of its own.
+    `padding` random bytes in each archive widen the time between a check read
+    at the start of an upload and the rows written at its end."""
     session_token = candidate.client.cookies[SESSION_COOKIE]
-    clicks = 4
     barrier = threading.Barrier(clicks)
     responses: list[httpx.Response] = []
     with live_server(candidate.app) as base_url:
@@ -205,21 +209,49 @@ def test_concurrent_final_uploads_land_at_most_once(candidate: Candidate) -> Non
             with httpx.Client(
                 base_url=base_url, cookies={SESSION_COOKIE: session_token}, timeout=60
             ) as browser:
-                data = make_submission_zip({"solution.py": f"VERSION = {n}\n"})
+                files: dict[str, str | bytes] = {"solution.py": f"VERSION = {n}\n"}
+                if padding:
+                    files["padding.bin"] = os.urandom(padding)
+                data = make_submission_zip(files)
                 barrier.wait()
-                responses.append(upload(browser, candidate.csrf, data, kind="final", confirm=True))
+                responses.append(upload(browser, candidate.csrf, data, **form))
 
         threads = [threading.Thread(target=click, args=(n,)) for n in range(clicks)]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join(timeout=60)
+    return responses
+
+
+def test_concurrent_final_uploads_land_at_most_once(candidate: Candidate) -> None:
+    """Four simultaneous clicks on "submit" against a real server: one lands."""
+    before = candidate.stored()
+    responses = upload_at_once(candidate, 4, kind="final", confirm=True)
     codes = sorted(r.status_code for r in responses)
     assert codes == [303, 400, 400, 400], [r.text[:300] for r in responses]
     for response in responses:
         if response.status_code == 400:
             assert "you have already submitted your final version" in text(response)
     assert candidate.stored() == {name: n + 1 for name, n in before.items()}
+
+
+def test_concurrent_practice_uploads_keep_the_limit(
+    make_candidate: Callable[..., Candidate],
+) -> None:
+    """Eight simultaneous practice uploads against a real server, one run allowed:
+    one lands, seven are refused, and the count says 1 of 1 (it said 8 / 1)."""
+    candidate = make_candidate(practice_runs=1)
+    before = candidate.stored()
+    clicks = 8
+    responses = upload_at_once(candidate, clicks, kind="practice", padding=4 << 20)
+    codes = sorted(r.status_code for r in responses)
+    assert codes == [303] + [400] * (clicks - 1), [r.text[:300] for r in responses]
+    for response in responses:
+        if response.status_code == 400:
+            assert "no practice runs left" in text(response)
+    assert candidate.stored() == {name: n + 1 for name, n in before.items()}
+    assert "0 left." in text(candidate.client.get("/c"))
 
 
 def test_the_database_refuses_a_second_final(db_session: Session) -> None:

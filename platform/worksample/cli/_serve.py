@@ -6,7 +6,7 @@ import logging
 import os
 from contextlib import nullcontext
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 import uvicorn
@@ -15,6 +15,10 @@ from sqlmodel import Session
 from worksample.cli._common import load_settings
 
 console = Console(emoji=False, soft_wrap=True)
+# Forwarded headers are the app's business (Settings.trusted_proxies), not
+# uvicorn's, which would believe them from any loopback client; and no
+# `Server: uvicorn` to tell a scanner what to try.
+UVICORN: dict[str, Any] = {"log_level": "warning", "proxy_headers": False, "server_header": False}
 
 
 def serve(
@@ -60,7 +64,7 @@ def serve(
                 console.print(f"  candidate link: {link}", markup=False)
     console.print(f"[bold green]worksample is running at {settings.base_url}[/bold green]")
     if workers == 1:
-        uvicorn.run(app, host=host, port=port, log_level="warning")
+        uvicorn.run(app, host=host, port=port, **UVICORN)
         return
     # Each web process builds its app from the environment; they must agree
     # with this one, and none of them consumes the queue: this one does.
@@ -75,7 +79,7 @@ def serve(
                 workers=workers,
                 host=host,
                 port=port,
-                log_level="warning",
+                **UVICORN,
             )
     finally:
         app.state.engine.dispose()

@@ -29,9 +29,12 @@ from worksample.db._models import (
     WebSession,
     utcnow,
 )
+from worksample.db._prune import ENDED_SESSIONS_KEPT, LOGIN_HISTORY, Pruned, prune_auth
 from worksample.db._schema import MIGRATIONS, alembic_config, migrate
 
 __all__ = [
+    "ENDED_SESSIONS_KEPT",
+    "LOGIN_HISTORY",
     "MIGRATIONS",
     "POOL_OVERFLOW",
     "POOL_SIZE",
@@ -44,6 +47,7 @@ __all__ = [
     "Organisation",
     "OutboxMail",
     "Position",
+    "Pruned",
     "Role",
     "RunStatus",
     "Submission",
@@ -53,6 +57,7 @@ __all__ = [
     "alembic_config",
     "make_engine",
     "migrate",
+    "prune_auth",
     "session_scope",
     "utcnow",
 ]

@@ -64,6 +64,9 @@ class WebSession(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     expires_at: datetime
     revoked: bool = False
+    # Shown once on this session's next page, then cleared: a new invitation's
+    # link for whoever made it (see services/notices.py).
+    notice: str = Field(default="", sa_column_kwargs={"server_default": text("''")})
 
 
 class LoginAttempt(SQLModel, table=True):
@@ -97,6 +100,9 @@ class Invitation(SQLModel, table=True):
     deadline_at: datetime
     started_at: datetime | None = None
     revoked_at: datetime | None = None
+    # Taken by a conditional UPDATE in the upload's transaction, so uploads made
+    # at the same moment cannot all pass the limit (see submissions.accept_upload).
+    practice_used: int = Field(default=0, sa_column_kwargs={"server_default": text("0")})
     created_at: datetime = Field(default_factory=utcnow)
 
 

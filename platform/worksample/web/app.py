@@ -6,26 +6,24 @@ import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, nullcontext
-from pathlib import Path
 from urllib.parse import urlencode
 
-import js_lib_htmx
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from worksample.db import REQUESTS_IN_FLIGHT, make_engine, migrate
 from worksample.settings import Settings, get_settings
+from worksample.web.assets import mount_assets
 from worksample.web.deps import LoginRequired
-from worksample.web.middleware import BodyLimit, InFlightLimit, SecurityHeaders
+from worksample.web.middleware import BodyLimit, ErrorPage, InFlightLimit, SecurityHeaders
 from worksample.web.rendering import render
 from worksample.web.routes import auth, candidate, staff
 from worksample.web.services.errors import Forbidden, Invalid, NotFound
 from worksample.worker.queue import make_queue
 
 log = logging.getLogger("worksample.web")
-HTMX_DIR = Path(js_lib_htmx.__file__).with_name("static") / "htmx"
 
 
 def create_app(settings: Settings, *, start_worker: bool | None = None) -> FastAPI:
@@ -58,10 +56,13 @@ def create_app(settings: Settings, *, start_worker: bool | None = None) -> FastA
         max_bytes=(settings.max_upload_mb + 1) << 20,
         message=f"The upload is larger than {settings.max_upload_mb} MiB.",
     )
+    app.add_middleware(ErrorPage)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(InFlightLimit, limit=REQUESTS_IN_FLIGHT)
-    app.mount("/static/vendor", StaticFiles(directory=HTMX_DIR), name="vendor")
-    app.mount("/static", StaticFiles(directory=Path(__file__).with_name("static")), name="static")
+    if settings.trusted_proxies:
+        # Outermost, so that everything inside sees the client's address and scheme.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
+    mount_assets(app)
     app.include_router(auth.router)
     app.include_router(staff.router)
     app.include_router(candidate.router)

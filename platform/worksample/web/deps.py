@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Path, Request
 from sqlmodel import Session
 from worksample.db import Invitation, User, WebSession
 from worksample.settings import Settings
@@ -20,6 +20,12 @@ from worksample.web.security import same
 from worksample.web.services.auth import Visitor, find_visitor
 
 SESSION_COOKIE = "ws_session"
+
+# A row id in a path: what the databases' 64-bit keys can hold. Anything else
+# (0, negative, 2**63 and above, which the drivers refuse with an overflow)
+# names no row, and is the same 404 as an unknown id (the app's handler of
+# path validation errors).
+RowId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 
 class LoginRequired(Exception):

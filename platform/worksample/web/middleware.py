@@ -1,15 +1,18 @@
-"""Security headers on every response; a cap on request bodies; a cap on
-requests in flight."""
+"""Security headers on every response; the error page for what nothing else
+caught; a cap on request bodies; a cap on requests in flight."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 
 from fastapi import HTTPException
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from worksample.web.rendering import render
+
+log = logging.getLogger("worksample.web")
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -18,8 +21,23 @@ CSP = (
 )
 
 
+# No powerful feature is used by any page: all of them off, for embedded content too.
+PERMISSIONS_POLICY = ", ".join(
+    f"{feature}=()"
+    for feature in (
+        "accelerometer", "autoplay", "camera", "display-capture", "fullscreen",
+        "geolocation", "gyroscope", "magnetometer", "microphone", "midi", "payment",
+        "publickey-credentials-get", "screen-wake-lock", "usb", "xr-spatial-tracking",
+    )
+)  # fmt: skip
+HSTS = "max-age=31536000; includeSubDomains"
+
+
 class SecurityHeaders:
-    """Plain ASGI (not BaseHTTPMiddleware, which costs a task and a stream per request)."""
+    """Plain ASGI (not BaseHTTPMiddleware, which costs a task and a stream per request).
+
+    HSTS only over HTTPS (the scheme a trusted proxy reported, see
+    `Settings.trusted_proxies`): over plain HTTP a browser ignores it anyway."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -28,6 +46,7 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        https = scope.get("scheme") == "https"
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -36,10 +55,52 @@ class SecurityHeaders:
                 headers["X-Content-Type-Options"] = "nosniff"
                 headers["Referrer-Policy"] = "no-referrer"
                 headers["X-Frame-Options"] = "DENY"
+                headers["Permissions-Policy"] = PERMISSIONS_POLICY
+                headers["Cross-Origin-Opener-Policy"] = "same-origin"
+                headers["Cross-Origin-Resource-Policy"] = "same-origin"
+                if https:
+                    headers["Strict-Transport-Security"] = HSTS
                 headers.setdefault("Cache-Control", "no-store")
             await send(message)
 
         await self.app(scope, receive, with_headers)
+
+
+class ErrorPage:
+    """An exception nothing else handled: logged, and answered with the error
+    page (inside SecurityHeaders, so with every header), not Starlette's bare
+    text outside every middleware. After the response has started there is
+    nothing left to answer with: the exception goes on to the server."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracked)
+        except Exception:
+            if started:
+                raise
+            log.exception("unhandled error on %s %s", scope["method"], scope["path"])
+            page = render(
+                Request(scope),
+                "error.html",
+                {"status": 500, "message": "Something went wrong on our side. It is logged; "
+                 "please try again in a moment."},
+                status_code=500,
+            )  # fmt: skip
+            await page(scope, receive, send)
 
 
 class InFlightLimit:

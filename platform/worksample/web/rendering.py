@@ -10,6 +10,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from markdown_it import MarkdownIt
+from worksample.web.text import visible
 
 templates = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
 # The templates ship with the package: no need to stat each one per request.
@@ -23,6 +24,7 @@ def render_markdown(text: str) -> str:
 
 
 templates.env.filters["markdown"] = render_markdown
+templates.env.filters["visible"] = visible
 
 
 def render(

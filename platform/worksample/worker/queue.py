@@ -18,6 +18,7 @@ from huey import Huey, RedisHuey, SqliteHuey, crontab
 from huey.consumer import Consumer
 from sqlalchemy import Engine
 from sqlmodel import Session
+from worksample.db import prune_auth
 from worksample.settings import Settings
 from worksample.worker._runs import process_run, recover
 
@@ -90,6 +91,17 @@ class GradingQueue:
             count = self.recover_now()
             if count:
                 log.info("recovered %s run(s)", count)
+
+        @self.huey.periodic_task(crontab(minute="0"), name="prune_auth")
+        def prune_auth_rows() -> None:
+            with Session(self.engine) as session:
+                pruned = prune_auth(session)
+            if pruned.login_attempts or pruned.web_sessions:
+                log.info(
+                    "pruned %s log-in attempt(s) and %s ended session(s)",
+                    pruned.login_attempts,
+                    pruned.web_sessions,
+                )
 
         self._grade = grade_run
 

@@ -1,4 +1,5 @@
-"""The session cookie: HttpOnly, SameSite=Lax, Secure behind HTTPS."""
+"""The session cookie: HttpOnly, SameSite=Lax, Secure over HTTPS (or behind a trusted proxy that
+says so)."""
 
 from __future__ import annotations
 
@@ -12,9 +13,8 @@ def set_session_cookie(
 ) -> None:
     secure = settings.cookie_secure
     if secure is None:
-        secure = (
-            request.url.scheme == "https" or request.headers.get("x-forwarded-proto", "") == "https"
-        )
+        # The scheme is a trusted proxy's X-Forwarded-Proto, or the connection's.
+        secure = request.url.scheme == "https"
     response.set_cookie(
         SESSION_COOKIE,
         token,

@@ -78,8 +78,10 @@ def login(
     ip = request.client.host if request.client else "?"
     try:
         user = auth.authenticate(db, email=email, password=password, ip=ip)
-    except auth.TooManyAttempts:
-        return again("Too many failed attempts. Wait 15 minutes and try again.", 429)
+    except auth.TooManyAttempts as refused:
+        response = again(str(refused), 429)
+        response.headers["Retry-After"] = str(refused.retry_after)
+        return response
     if user is None:
         return again("Wrong email or password.", 401)
     established = auth.start_session(db, user=user, replaces=previous)

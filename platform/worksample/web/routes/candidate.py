@@ -7,9 +7,17 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
-from worksample.db import Position, SubmissionKind, utcnow
+from worksample.db import Invitation, Position, SubmissionKind, WebSession, utcnow
 from worksample.graders import Report, build_starter_kit, find_exercise
-from worksample.web.deps import CsrfChecked, CurrentCandidate, SessionDep, SettingsDep
+from worksample.web.deps import (
+    CsrfChecked,
+    CurrentCandidate,
+    RowId,
+    SessionDep,
+    SettingsDep,
+    VisitorDep,
+    WebSessionDep,
+)
 from worksample.web.rendering import render
 from worksample.web.routes._cookies import set_session_cookie
 from worksample.web.services import auth, invitations, submissions
@@ -19,12 +27,60 @@ from worksample.web.services.grading import load_report
 router = APIRouter()
 
 
+INVALID_LINK = "This link is not valid (it may have been revoked or replaced)."
+
+
 @router.get("/i/{token}")
-def redeem(request: Request, db: SessionDep, settings: SettingsDep, token: str) -> Response:
+def redeem(
+    request: Request, db: SessionDep, settings: SettingsDep, visitor: VisitorDep, token: str
+) -> Response:
+    """Open an invitation link. A browser already signed in (staff, or another
+    candidate) is asked first: a page elsewhere can send any browser here, and
+    must not silently swap an admin's session for an attacker's candidate, or
+    lead a candidate to upload into someone else's invitation."""
     invitation = invitations.redeem(db, token=token)
     if invitation is None:
-        raise HTTPException(404, "This link is not valid (it may have been revoked or replaced).")
-    established = auth.start_session(db, invitation=invitation)
+        raise HTTPException(404, INVALID_LINK)
+    if visitor is None:
+        return _enter(request, db, settings, invitation, replaces=None)
+    if visitor.session.invitation_id == invitation.id:
+        return RedirectResponse("/c", status_code=303)  # already in: nothing to swap
+    position = db.get(Position, invitation.position_id)
+    return render(
+        request,
+        "candidate/switch.html",
+        {
+            "user": visitor.user,
+            "invitation": visitor.invitation,
+            "current_position": visitor.position,
+            "opening": invitation,
+            "opening_position": position,
+            "token": token,
+        },
+    )
+
+
+@router.post("/i/{token}", dependencies=[CsrfChecked])
+def redeem_confirmed(
+    request: Request, db: SessionDep, settings: SettingsDep, web: WebSessionDep, token: str
+) -> Response:
+    """The confirmation: a same-site form carrying the current session's CSRF
+    token (a cross-site POST has neither). The session it replaces is revoked."""
+    invitation = invitations.redeem(db, token=token)
+    if invitation is None:
+        raise HTTPException(404, INVALID_LINK)
+    return _enter(request, db, settings, invitation, replaces=web)
+
+
+def _enter(
+    request: Request,
+    db: SessionDep,
+    settings: SettingsDep,
+    invitation: Invitation,
+    *,
+    replaces: WebSession | None,
+) -> Response:
+    established = auth.start_session(db, invitation=invitation, replaces=replaces)
     # Redirect to a URL without the token, so it stays out of history and logs.
     response = RedirectResponse("/c", status_code=303)
     set_session_cookie(
@@ -65,9 +121,7 @@ def _home(
             "exercise": exercise,
             "brief": (exercise.root / "brief.md").read_text(encoding="utf-8"),
             "items": submissions.list_for_invitation(db, invitation=invitation),
-            "practice_left": submissions.practice_left(
-                db, invitation=invitation, position=position
-            ),
+            "practice_left": submissions.practice_left(invitation, position),
             "has_final": submissions.has_final(db, invitation=invitation),
             "closed": utcnow() > invitation.deadline_at,
             "error": error,
@@ -135,7 +189,7 @@ async def upload(
 # is under way, and a thread hop would cost more than its two indexed queries.
 @router.get("/c/runs/{run_id}")
 async def run_page(
-    request: Request, db: SessionDep, invitation: CurrentCandidate, run_id: int
+    request: Request, db: SessionDep, invitation: CurrentCandidate, run_id: RowId
 ) -> Response:
     own = submissions.get_own_run(db, invitation=invitation, run_id=run_id)
     run, submission = own.run, own.submission

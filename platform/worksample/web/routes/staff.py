@@ -9,9 +9,24 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from worksample.db import Role
 from worksample.graders import list_exercise_dirs, load_exercise
-from worksample.web.deps import CsrfChecked, CurrentUser, SessionDep, SettingsDep
+from worksample.web.deps import (
+    CsrfChecked,
+    CurrentUser,
+    RowId,
+    SessionDep,
+    SettingsDep,
+    WebSessionDep,
+)
 from worksample.web.rendering import render
-from worksample.web.services import audit, grading, invitations, mail, positions, reviews
+from worksample.web.services import (
+    audit,
+    grading,
+    invitations,
+    mail,
+    notices,
+    positions,
+    reviews,
+)
 from worksample.web.services.errors import Forbidden, Invalid
 
 router = APIRouter()
@@ -86,7 +101,7 @@ def create_position(
 
 @router.get("/positions/{position_id}")
 def position_page(
-    request: Request, db: SessionDep, user: CurrentUser, position_id: int
+    request: Request, db: SessionDep, user: CurrentUser, web: WebSessionDep, position_id: RowId
 ) -> Response:
     position = positions.get_position(db, user=user, position_id=position_id)
     return render(
@@ -97,6 +112,7 @@ def position_page(
             "position": position,
             "rows": positions.pipeline(db, position=position),
             "form": {},
+            "notice": notices.take(db, web),
         },
         partial="positions/_pipeline.html",
     )
@@ -108,7 +124,8 @@ def invite(
     db: SessionDep,
     user: CurrentUser,
     settings: SettingsDep,
-    position_id: int,
+    web: WebSessionDep,
+    position_id: RowId,
     candidate_email: Annotated[str, Form()],
     candidate_name: Annotated[str, Form()],
 ) -> Response:
@@ -116,7 +133,7 @@ def invite(
     form = {"candidate_email": candidate_email, "candidate_name": candidate_name}
     try:
         data = invitations.InvitationCreate.model_validate(form)
-        invitations.invite(db, user=user, position=position, data=data, settings=settings)
+        invitations.invite(db, user=user, position=position, data=data, settings=settings, web=web)
     except (ValidationError, Invalid) as exc:
         return render(
             request,
@@ -139,13 +156,14 @@ def invitation_action(
     db: SessionDep,
     user: CurrentUser,
     settings: SettingsDep,
-    invitation_id: int,
+    web: WebSessionDep,
+    invitation_id: RowId,
     action: str,
     days: Annotated[int, Form()] = 7,
 ) -> Response:
     invitation = invitations.get_invitation(db, user=user, invitation_id=invitation_id)
     if action == "resend":
-        invitations.resend(db, user=user, invitation=invitation, settings=settings)
+        invitations.resend(db, user=user, invitation=invitation, settings=settings, web=web)
     elif action == "revoke":
         invitations.revoke(db, user=user, invitation=invitation)
     elif action == "extend":
@@ -161,6 +179,7 @@ def invitation_action(
                 "user": user,
                 "position": position,
                 "rows": positions.pipeline(db, position=position),
+                "notice": notices.take(db, web),
             },
         )
     return RedirectResponse(f"/positions/{position.id}", status_code=303)
@@ -168,7 +187,7 @@ def invitation_action(
 
 @router.get("/positions/{position_id}/submissions")
 def submissions_page(
-    request: Request, db: SessionDep, user: CurrentUser, position_id: int
+    request: Request, db: SessionDep, user: CurrentUser, position_id: RowId
 ) -> Response:
     position = positions.get_position(db, user=user, position_id=position_id)
     return render(
@@ -185,13 +204,15 @@ def submissions_page(
 # `async def` though it queries synchronously: two indexed queries, and the
 # parsed report is kept in memory; a thread hop would cost more.
 @router.get("/runs/{run_id}")
-async def report_page(request: Request, db: SessionDep, user: CurrentUser, run_id: int) -> Response:
+async def report_page(
+    request: Request, db: SessionDep, user: CurrentUser, run_id: RowId
+) -> Response:
     view = reviews.report_for_staff(db, user=user, run_id=run_id)
     return render(request, "reviews/report.html", {"user": user, "view": view})
 
 
 @router.post("/runs/{run_id}/retry", dependencies=[CsrfChecked])
-def retry(request: Request, db: SessionDep, user: CurrentUser, run_id: int) -> Response:
+def retry(request: Request, db: SessionDep, user: CurrentUser, run_id: RowId) -> Response:
     run = grading.retry_run(db, user=user, run_id=run_id)
     request.app.state.queue.enqueue(run.id)
     return RedirectResponse(f"/runs/{run_id}", status_code=303)
@@ -224,5 +245,8 @@ def _admin(user: CurrentUser) -> None:
 
 def _errors(exc: Exception) -> list[str]:
     if isinstance(exc, ValidationError):
-        return [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
+        return [
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg'].removeprefix('Value error, ')}"
+            for e in exc.errors()
+        ]
     return [str(exc)]

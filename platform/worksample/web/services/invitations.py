@@ -6,19 +6,21 @@ from datetime import timedelta
 
 from pydantic import BaseModel, EmailStr, Field
 from sqlmodel import Session, select
-from worksample.db import Invitation, Position, User, utcnow
+from worksample.db import Invitation, Position, User, WebSession, utcnow
 from worksample.settings import Settings
 from worksample.web.security import new_token, token_hash
-from worksample.web.services import audit
+from worksample.web.services import audit, notices
 from worksample.web.services.auth import revoke_invitation_sessions
 from worksample.web.services.errors import Invalid, NotFound
 from worksample.web.services.mail import send_mail
+from worksample.web.services.notices import NewLink
 from worksample.web.services.positions import require_manager
+from worksample.web.text import OneLine
 
 
 class InvitationCreate(BaseModel):
     candidate_email: EmailStr
-    candidate_name: str = Field(min_length=1, max_length=200)
+    candidate_name: OneLine = Field(min_length=1, max_length=200)
 
 
 def invite(
@@ -28,7 +30,10 @@ def invite(
     position: Position,
     data: InvitationCreate,
     settings: Settings,
+    web: WebSession | None = None,
 ) -> tuple[Invitation, str]:
+    """A new invitation, its link mailed (or kept in the outbox); with `web`,
+    the link is also shown once to whoever made it, on their next page."""
     require_manager(user)
     token = new_token()
     invitation = Invitation(
@@ -41,7 +46,9 @@ def invite(
     )
     session.add(invitation)
     session.flush()
-    _mail_link(session, settings=settings, position=position, invitation=invitation, token=token)
+    _mail_link(
+        session, settings=settings, position=position, invitation=invitation, token=token, web=web
+    )
     audit.record(
         session,
         org_id=user.org_id,
@@ -62,17 +69,31 @@ def get_invitation(session: Session, *, user: User, invitation_id: int) -> Invit
     return invitation
 
 
-def resend(session: Session, *, user: User, invitation: Invitation, settings: Settings) -> str:
-    """A new link (only the hash of the old one is kept, so it cannot be re-sent)."""
+def resend(
+    session: Session,
+    *,
+    user: User,
+    invitation: Invitation,
+    settings: Settings,
+    web: WebSession | None = None,
+) -> str:
+    """A new link (only the hash of the old one is kept, so it cannot be re-sent).
+
+    A resend is how a leaked link is replaced: every session the old link
+    opened ends too, or a browser that had it would keep working for 30 days.
+    The candidate opens the new link and starts where they were."""
     require_manager(user)
     if invitation.revoked_at:
         raise Invalid("this invitation is revoked")
     token = new_token()
     invitation.token_hash = token_hash(token)
     session.add(invitation)
+    revoke_invitation_sessions(session, invitation.id or 0)
     position = session.get(Position, invitation.position_id)
     assert position is not None
-    _mail_link(session, settings=settings, position=position, invitation=invitation, token=token)
+    _mail_link(
+        session, settings=settings, position=position, invitation=invitation, token=token, web=web
+    )
     audit.record(
         session,
         org_id=user.org_id,
@@ -102,6 +123,8 @@ def revoke(session: Session, *, user: User, invitation: Invitation) -> None:
 
 def extend(session: Session, *, user: User, invitation: Invitation, days: int) -> None:
     require_manager(user)
+    if invitation.revoked_at:
+        raise Invalid("this invitation is revoked")
     if not 1 <= days <= 60:
         raise Invalid("extend by 1 to 60 days")
     base = max(invitation.deadline_at, utcnow())
@@ -129,7 +152,13 @@ def redeem(session: Session, *, token: str) -> Invitation | None:
 
 
 def _mail_link(
-    session: Session, *, settings: Settings, position: Position, invitation: Invitation, token: str
+    session: Session,
+    *,
+    settings: Settings,
+    position: Position,
+    invitation: Invitation,
+    token: str,
+    web: WebSession | None,
 ) -> None:
     link = f"{settings.base_url.rstrip('/')}/i/{token}"
     body = (
@@ -139,7 +168,7 @@ def _mail_link(
         f"Deadline: {invitation.deadline_at:%Y-%m-%d %H:%M} UTC. "
         "The link is personal; do not share it.\n"
     )
-    send_mail(
+    mail = send_mail(
         session,
         settings=settings,
         org_id=invitation.org_id,
@@ -148,3 +177,9 @@ def _mail_link(
         body=body,
         secret=link,
     )
+    if web is not None:
+        # A link the mail server took is not kept anywhere (see send_mail);
+        # one it did not is in the outbox already, and now also in the notice.
+        emailed = mail.status == "sent"
+        notice = NewLink(invitation.candidate_name, position.title, "" if emailed else link)
+        notices.leave(session, web, notice)

@@ -9,6 +9,7 @@ from email.message import EmailMessage
 from sqlmodel import Session, col, select
 from worksample.db import OutboxMail
 from worksample.settings import Settings
+from worksample.web.text import header_safe
 
 log = logging.getLogger("worksample.mail")
 
@@ -34,9 +35,10 @@ def send_mail(
     mail = OutboxMail(org_id=org_id, to=to, subject=subject, body=body, status="outbox")
     if settings.smtp_host:
         message = EmailMessage()
-        message["From"] = settings.mail_from
-        message["To"] = to
-        message["Subject"] = subject
+        # Input is checked for line breaks; rows from before that check are not.
+        message["From"] = header_safe(settings.mail_from)
+        message["To"] = header_safe(to)
+        message["Subject"] = header_safe(subject)
         message.set_content(body)
         try:
             with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=20) as smtp:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
 from sqlmodel import Session, col, select
 from worksample.db import (
     GradingRun,
@@ -19,13 +19,15 @@ from worksample.db import (
 from worksample.graders import ExerciseError, find_exercise
 from worksample.web.services import audit
 from worksample.web.services.errors import Forbidden, Invalid, NotFound
+from worksample.web.text import OneLine
 
 MANAGERS = (Role.admin, Role.hiring_manager)
 
 
 class PositionCreate(BaseModel):
-    title: str = Field(min_length=2, max_length=200)
-    level: str = Field(min_length=1, max_length=50)
+    # The title reaches invitation emails' Subject: one line, checked here.
+    title: OneLine = Field(max_length=200)
+    level: OneLine = Field(max_length=50)
     exercise_id: str = Field(min_length=1, max_length=64)
     window_days: int = Field(ge=1, le=60)
     practice_runs: int = Field(ge=0, le=20)
@@ -33,8 +35,11 @@ class PositionCreate(BaseModel):
 
     @field_validator("title", "level")
     @classmethod
-    def _strip(cls, value: str) -> str:
-        return value.strip()
+    def _not_blank(cls, value: str, info: ValidationInfo) -> str:
+        shortest = 2 if info.field_name == "title" else 1
+        if len(value) < shortest:
+            raise ValueError(f"must be at least {shortest} characters (not counting spaces)")
+        return value
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from worksample.db import (
@@ -79,18 +79,25 @@ def get_own_run(session: Session, *, invitation: Invitation, run_id: int) -> Own
     return OwnRun(*row)
 
 
-def practice_left(session: Session, *, invitation: Invitation, position: Position) -> int:
-    used = len(
-        list(
-            session.exec(
-                select(Submission.id).where(
-                    Submission.invitation_id == invitation.id,
-                    Submission.kind == SubmissionKind.practice,
-                )
-            )
+def practice_left(invitation: Invitation, position: Position) -> int:
+    return max(0, position.practice_runs - invitation.practice_used)
+
+
+def _take_practice_run(session: Session, *, invitation: Invitation, position: Position) -> bool:
+    """Count one practice run against the limit, atomically: a conditional
+    UPDATE, which PostgreSQL serialises on the row and SQLite on its write lock,
+    so of uploads made at the same moment only as many pass as there are runs.
+    Part of the caller's transaction: a rollback gives the run back."""
+    result = session.execute(
+        update(Invitation)
+        .where(
+            col(Invitation.id) == invitation.id,
+            col(Invitation.practice_used) < position.practice_runs,
         )
+        .values(practice_used=col(Invitation.practice_used) + 1)
+        .execution_options(synchronize_session=False)
     )
-    return max(0, position.practice_runs - used)
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
 def has_final(session: Session, *, invitation: Invitation) -> bool:
@@ -141,8 +148,8 @@ def accept_upload(
             raise Invalid("tick the confirmation box to submit your final version")
         if has_final(session, invitation=invitation):
             raise Invalid("you have already submitted your final version")
-    elif practice_left(session, invitation=invitation, position=position) <= 0:
-        raise Invalid("no practice runs left")
+    elif practice_left(invitation, position) <= 0:
+        raise Invalid("no practice runs left")  # the cheap check; the binding one is below
     if not data:
         raise Invalid("the upload is empty: choose a .zip file")
     if len(data) > max_bytes:
@@ -152,6 +159,11 @@ def accept_upload(
         read_zip(data, required=required)
     except SubmissionRejected as exc:
         raise Invalid(str(exc)) from exc
+    if kind == SubmissionKind.practice and not _take_practice_run(
+        session, invitation=invitation, position=position
+    ):
+        session.rollback()
+        raise Invalid("no practice runs left")
     digest = hashlib.sha256(data).hexdigest()
     blob = Blob(sha256=digest, size=len(data), media_type="application/zip", data=data)
     session.add(blob)

@@ -1,13 +1,17 @@
-"""Web latency: the candidate status partial and the report page under load.
+"""Web latency: the candidate's and the reviewer's pages under load.
 
     .venv/bin/python benchmarks/web.py [--clients 50] [--seconds 10] [--workers 1,2]
 
 For each web process count, starts `worksample serve --workers N` on a free
 loopback port with a fresh data folder and the small test exercise, drives one
-candidate through to a graded submission (real Docker grading), then loads
-each page from --clients keep-alive connections for --seconds (after 2 s of
-warm-up) and prints p50/p95/p99 latency and requests/s beside a static file
-served by the same processes (the baseline), with the ratio to it.
+candidate through a practice run and a graded final (real Docker grading),
+fills the position up to --submissions graded submissions (copies of that
+final for made-up candidates, written into the server's SQLite file), waits
+for the demo's own background gradings to finish, then loads each page (the
+status partial, the report, the candidate's file, the code tree and a file,
+both diffs, the pipeline) from --clients keep-alive connections for --seconds
+(after 2 s of warm-up) and prints p50/p95/p99 latency and requests/s beside a
+static file served by the same processes (the baseline), with the ratio to it.
 
 The load comes from wrk (Debian: `apt-get install wrk`), a C program: a Python
 load generator on the same two cores spent more CPU than the server and
@@ -29,6 +33,7 @@ import sys
 import tempfile
 import time
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -58,8 +63,35 @@ def csrf(html: str, name: str = "csrf-token") -> str:
     return match.group(1)
 
 
-def prepare(base: str) -> tuple[str, dict[str, str], dict[str, str]]:
-    """(run id, staff cookies, candidate cookies) for one graded submission."""
+@dataclass(frozen=True)
+class Prepared:
+    run_id: int  # the final's run, graded
+    position_id: int
+    invitation_id: int
+    practice_id: int  # the submission ids of the candidate's two uploads
+    final_id: int
+    staff: dict[str, str]  # cookies
+    candidate: dict[str, str]
+
+
+def zipped(files: dict[str, str]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for name, content in files.items():
+            zf.writestr(name, content)
+    return buf.getvalue()
+
+
+def wait_for_gradings(base: str, cand: httpx.Client, run_id: str) -> None:
+    deadline = time.monotonic() + 600  # behind the demo's own gradings
+    while "badge graded" not in cand.get(f"/c/runs/{run_id}").text:
+        if time.monotonic() > deadline:
+            sys.exit("the benchmark's submission was not graded in 600 s")
+        time.sleep(0.5)
+
+
+def prepare(base: str, data_dir: str) -> Prepared:
+    """A candidate with a practice run and a graded final, through the pages."""
     staff = httpx.Client(base_url=base)
     page = staff.get("/login").text
     staff.post(
@@ -83,6 +115,7 @@ def prepare(base: str) -> tuple[str, dict[str, str], dict[str, str]]:
             "practice_runs": "1",
         },
     ).headers["location"]
+    position_id = int(position.rsplit("/", 1)[1])
     staff.post(
         f"{position}/invitations",
         data={
@@ -92,27 +125,106 @@ def prepare(base: str) -> tuple[str, dict[str, str], dict[str, str]]:
         },
     )
     outbox = staff.get("/outbox").text
-    link = re.findall(r"/i/[\w-]+", outbox)[0]
+    link = re.findall(r"/i/[\w-]+", outbox)[0]  # the newest mail first
     cand = httpx.Client(base_url=base)
     cand.get(link)
     ctoken = csrf(cand.get("/c").text)
     cand.post("/c/start", data={"csrf_token": ctoken})
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        reference = ROOT / "tests/graders/exercises/mini-add/reference/solution.py"
-        zf.writestr("solution.py", reference.read_text())
-    run = cand.post(
-        "/c/upload",
-        data={"csrf_token": ctoken, "kind": "final", "confirm": "true"},
-        files={"archive": ("s.zip", buf.getvalue(), "application/zip")},
-    )
-    run_id = run.headers["location"].rsplit("/", 1)[1]
-    deadline = time.monotonic() + 120
-    while "badge graded" not in cand.get(f"/c/runs/{run_id}").text:
-        if time.monotonic() > deadline:
-            sys.exit("the benchmark's submission was not graded in 120 s")
-        time.sleep(0.5)
-    return run_id, dict(staff.cookies), dict(cand.cookies)
+    reference = (ROOT / "tests/graders/exercises/mini-add/reference/solution.py").read_text()
+    uploads = {
+        "practice": zipped({"solution.py": reference.replace("a + b", "a - b")}),
+        "final": zipped({"solution.py": reference, "DESIGN.md": "# Design\n\nOne line.\n"}),
+    }
+    run_ids = []
+    for kind, data in uploads.items():
+        run = cand.post(
+            "/c/upload",
+            data={"csrf_token": ctoken, "kind": kind, "confirm": "true"},
+            files={"archive": ("s.zip", data, "application/zip")},
+        )
+        run_ids.append(run.headers["location"].rsplit("/", 1)[1])
+    wait_for_gradings(base, cand, run_ids[-1])
+    from sqlmodel import Session, col, select
+    from worksample.db import Invitation, Submission, make_engine
+
+    engine = make_engine(f"sqlite:///{Path(data_dir).resolve() / 'worksample.db'}")
+    with Session(engine) as session:
+        invitation = session.exec(
+            select(Invitation).where(Invitation.candidate_email == "bench@example.com")
+        ).one()
+        practice, final = session.exec(
+            select(Submission.id)
+            .where(Submission.invitation_id == invitation.id)
+            .order_by(col(Submission.id))
+        ).all()
+    engine.dispose()
+    return Prepared(
+        int(run_ids[-1]), position_id, invitation.id or 0, practice or 0, final or 0,
+        dict(staff.cookies), dict(cand.cookies),
+    )  # fmt: skip
+
+
+def fill_position(data_dir: str, prepared: Prepared, total: int) -> None:
+    """`total` submissions in the benchmark's position: the candidate's own, and
+    copies of its graded final for made-up candidates, written straight into
+    the server's SQLite file (grading 200 would take the benchmark an hour)."""
+    from sqlmodel import Session, select
+    from worksample.db import Blob, GradingRun, Invitation, Submission, make_engine
+
+    engine = make_engine(f"sqlite:///{Path(data_dir).resolve() / 'worksample.db'}")
+    with Session(engine) as session:
+        final = session.get(Submission, prepared.final_id)
+        run = session.get(GradingRun, prepared.run_id)
+        invitation = session.get(Invitation, prepared.invitation_id)
+        assert final and run and invitation
+        have = len(session.exec(select(Submission.id).join(Invitation).where(
+            Invitation.position_id == prepared.position_id)).all())  # fmt: skip
+        for n in range(total - have):
+            other = Invitation(
+                org_id=invitation.org_id, position_id=invitation.position_id,
+                candidate_email=f"bench.{n}@example.com", candidate_name=f"Bench {n}",
+                token_hash=f"bench-{n:060d}", deadline_at=invitation.deadline_at,
+                started_at=invitation.started_at,
+            )  # fmt: skip
+            session.add(other)
+            session.flush()
+            blob = session.get(Blob, final.archive_blob_id)
+            assert blob
+            copy = Blob(sha256=blob.sha256, size=blob.size, media_type=blob.media_type,
+                        data=blob.data)  # fmt: skip
+            session.add(copy)
+            session.flush()
+            sub = Submission(
+                org_id=final.org_id, invitation_id=other.id or 0, kind=final.kind,
+                archive_blob_id=copy.id or 0, filename=final.filename, sha256=final.sha256,
+                size=final.size,
+            )  # fmt: skip
+            session.add(sub)
+            session.flush()
+            session.add(GradingRun(
+                org_id=run.org_id, submission_id=sub.id or 0, public_only=False,
+                status=run.status, attempts=1, score=run.score,
+                report_blob_id=run.report_blob_id, finished_at=run.finished_at,
+            ))  # fmt: skip
+        session.commit()
+    engine.dispose()
+
+
+def wait_until_idle(data_dir: str) -> None:
+    """Until the demo's background gradings are done: they would share the cores."""
+    from sqlmodel import Session, col, select
+    from worksample.db import GradingRun, RunStatus, make_engine
+
+    engine = make_engine(f"sqlite:///{Path(data_dir).resolve() / 'worksample.db'}")
+    deadline = time.monotonic() + 900
+    busy = col(GradingRun.status).in_([RunStatus.queued, RunStatus.running])
+    with Session(engine) as session:
+        while session.exec(select(GradingRun.id).where(busy)).first() is not None:
+            if time.monotonic() > deadline:
+                sys.exit("the demo's gradings did not finish in 15 minutes")
+            time.sleep(1)
+            session.expire_all()
+    engine.dispose()
 
 
 def wrk(
@@ -156,21 +268,34 @@ def measure(workers: int, args: argparse.Namespace, script: Path) -> None:
                         break
                 except httpx.HTTPError:
                     time.sleep(0.1)
-            run_id, staff, cand = prepare(base)
+            prepared = prepare(base, data)
+            fill_position(data, prepared, args.submissions)
+            wait_until_idle(data)
+            run_id, staff, cand = prepared.run_id, prepared.staff, prepared.candidate
+            p = prepared
             # Static files live under URLs that carry their content hash.
             stylesheet = re.search(
                 r'href="(/static/style\.[0-9a-f]+\.css)"', httpx.get(base + "/login").text
             )
             assert stylesheet, "no hashed stylesheet on /login"
+            reviewer = {"Cookie": f"ws_session={staff['ws_session']}"}
             rows = [
                 ("static file (baseline)", stylesheet.group(1), {}),
                 ("candidate status partial", f"/c/runs/{run_id}",
                  {"Cookie": f"ws_session={cand['ws_session']}", "HX-Request": "true"}),
-                ("report page", f"/runs/{run_id}", {"Cookie": f"ws_session={staff['ws_session']}"}),
+                ("report page", f"/runs/{run_id}", reviewer),
+                ("candidate's file", f"/invitations/{p.invitation_id}", reviewer),
+                ("code: tree + DESIGN.md", f"/submissions/{p.final_id}/code/", reviewer),
+                ("code: a file", f"/submissions/{p.final_id}/code/solution.py", reviewer),
+                ("diff: the starter kit", f"/submissions/{p.final_id}/diff", reviewer),
+                ("diff: practice to final", f"/submissions/{p.practice_id}/diff/{p.final_id}",
+                 reviewer),
+                (f"pipeline ({args.submissions} candidates)", f"/positions/{p.position_id}",
+                 reviewer),
             ]  # fmt: skip
             print(f"\nworksample serve --workers {workers}: {args.clients} connections, "
                   f"{args.seconds} s per row")  # fmt: skip
-            print(f"{'':26} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'req/s':>7} {'x base':>7}")
+            print(f"{'':30} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'req/s':>7} {'x base':>7}")
             base_rps = 0.0
             for name, path, headers in rows:
                 wrk(base + path, clients=args.clients, seconds=2, headers=headers, script=script)
@@ -178,7 +303,7 @@ def measure(workers: int, args: argparse.Namespace, script: Path) -> None:
                         script=script)  # fmt: skip
                 rps = r["requests"] / (r["us"] / 1e6)
                 base_rps = base_rps or rps
-                print(f"{name:26} {r['p50']:7.1f} {r['p95']:7.1f} {r['p99']:7.1f} {rps:7.0f} "
+                print(f"{name:30} {r['p50']:7.1f} {r['p95']:7.1f} {r['p99']:7.1f} {rps:7.0f} "
                       f"{rps / base_rps:7.2f}")  # fmt: skip
         finally:
             server.terminate()
@@ -190,6 +315,9 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--workers", default="1,2", help="web process counts to measure")
+    parser.add_argument(
+        "--submissions", type=int, default=200, help="submissions in the measured position"
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("benchmarks/web.py needs wrk, a C load generator: apt-get install wrk")

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Dialog, Page, expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.docker]
 
@@ -123,4 +123,150 @@ def test_hiring_candidate_reviewer_journey(
     expect(rpage.get_by_role("button", name="Create position")).to_have_count(0)
     shot(rpage, shots, "10-reviewer-report")
     for context in (staff, candidate, reviewer):
+        context.close()
+
+
+HOSTILE_NAME = "notes<img src=x onerror=alert('name')>.txt"
+
+
+def zipped(files: dict[str, str], path: Path) -> Path:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for name, content in files.items():
+            zf.writestr(name, content)
+    path.write_bytes(buf.getvalue())
+    return path
+
+
+def test_reviewers_read_the_code_the_diffs_and_each_others_notes(
+    server: Any, browser: Browser, shots: Path, tmp_path: Path
+) -> None:
+    """A candidate uploads a broken practice run, then a final with DESIGN.md and
+    hostile content; a reviewer reads DESIGN.md, a file, the diff against the
+    starter and the practice-to-final diff, and leaves a line note that a
+    second reviewer then sees. Nothing from the submission runs: no dialog, no
+    console error (a CSP violation would be one)."""
+    problems: list[str] = []
+    confirming: list[str] = []  # the platform's own confirmation, expected once
+
+    def on_dialog(dialog: Dialog) -> None:
+        if dialog.type == "confirm" and confirming and dialog.message == confirming.pop():
+            dialog.accept()
+            return
+        problems.append(f"{dialog.type}: {dialog.message}")
+        dialog.dismiss()
+
+    def watch(page: Page) -> Page:
+        page.on("dialog", on_dialog)
+        page.on(
+            "console",
+            lambda m: problems.append(f"console: {m.text}") if m.type == "error" else None,
+        )
+        page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+        return page
+
+    # The admin makes a position and an invitation; the link is shown to them once.
+    staff = browser.new_context()
+    admin = watch(staff.new_page())
+    log_in(admin, server, "admin@demo.example")
+    admin.get_by_label("Title").fill("Platform Engineer")
+    admin.get_by_label("Level").fill("Senior")
+    admin.get_by_label("Exercise").select_option("mini-add")
+    admin.get_by_label("Practice runs allowed").fill("2")
+    admin.get_by_role("button", name="Create position").click()
+    admin.get_by_label("Name").fill("Lin Okafor")
+    admin.get_by_label("Email").fill("lin@example.com")
+    admin.get_by_role("button", name="Send invitation").click()
+    link = admin.locator(".notice code").inner_text()
+
+    # The candidate: a practice run with a bug, then the final.
+    candidate = browser.new_context()
+    cpage = watch(candidate.new_page())
+    cpage.goto(link)
+    cpage.get_by_role("button", name="Start the clock").click()
+    reference = REFERENCE.read_text()
+    broken = reference.replace("a + b", "a - b")
+    assert broken != reference
+    practice = zipped({"solution.py": broken}, tmp_path / "practice.zip")
+    cpage.get_by_label("Your solution (.zip, at most 50 MiB)").first.set_input_files(practice)
+    cpage.get_by_role("button", name="Run public tests").click()
+    expect(cpage.locator("#status .badge").first).to_have_text("graded", timeout=180_000)
+    cpage.goto(server.url + "/c")
+    final = zipped(
+        {
+            "solution.py": reference,
+            "DESIGN.md": "# Design\n\nAdding is **one line**.\n\n<script>alert('md')</script>\n",
+            HOSTILE_NAME: "<script>alert('content')</script>\n",
+        },
+        tmp_path / "final.zip",
+    )
+    cpage.get_by_label("Your solution (.zip, at most 50 MiB)").nth(1).set_input_files(final)
+    cpage.get_by_label("This is my final version").check()
+    confirming.append(cpage.locator("form[data-confirm]").last.get_attribute("data-confirm") or "")
+    cpage.get_by_role("button", name="Submit final version").click()
+    expect(cpage.locator("#status .badge").first).to_have_text("graded", timeout=180_000)
+
+    # A reviewer opens the graded final from the candidate's file.
+    reviewing = browser.new_context()
+    rpage = watch(reviewing.new_page())
+    log_in(rpage, server, "reviewer@demo.example")
+    rpage.get_by_role("link", name="Platform Engineer").click()
+    rpage.get_by_role("link", name="Lin Okafor").click()
+    expect(rpage.get_by_text("Final submission")).to_be_visible()
+    shot(rpage, shots, "11-candidate-file")
+    rpage.get_by_role("link", name="Report").first.click()
+    expect(rpage.get_by_text("100.0 / 100")).to_be_visible()
+    shot(rpage, shots, "12-report")
+    rpage.get_by_role("link", name="Code and DESIGN.md").click()
+    expect(rpage.get_by_text("Adding is")).to_be_visible()  # DESIGN.md, rendered
+    expect(rpage.locator("section.doc strong", has_text="one line")).to_be_visible()
+    expect(rpage.get_by_text(HOSTILE_NAME).first).to_be_visible()  # the name, as text
+    shot(rpage, shots, "13-code-tree")
+    rpage.get_by_role("link", name="solution.py").first.click()
+    expect(rpage.locator("table.code")).to_be_visible()
+    shot(rpage, shots, "14-code-file")
+    rpage.get_by_label("Line").fill("1")
+    rpage.get_by_label("Note").fill("Ask why add() takes no type hints.")
+    rpage.get_by_role("button", name="Add note").click()
+    expect(
+        rpage.locator(".line-notes", has_text="Ask why add() takes no type hints.")
+    ).to_be_visible()
+    assert rpage.url.endswith("#L1")
+    rpage.go_back()
+    rpage.go_back()  # the tree
+    rpage.get_by_role("link", name=HOSTILE_NAME).first.click()
+    expect(rpage.get_by_text("<script>alert('content')</script>")).to_be_visible()
+    rpage.go_back()
+    rpage.get_by_role("link", name="Changes from the starter kit").first.click()
+    expect(rpage.locator(".diff-file").first).to_be_visible()
+    shot(rpage, shots, "15-diff-starter")
+    rpage.goto(server.url + "/positions")
+    rpage.get_by_role("link", name="Platform Engineer").click()
+    rpage.get_by_role("link", name="Lin Okafor").click()
+    rpage.get_by_role("link", name="Changes from upload 1").click()
+    expect(rpage.locator("tr.removed", has_text="a - b")).to_be_visible()
+    expect(rpage.locator("tr.added", has_text="a + b")).to_be_visible()
+    shot(rpage, shots, "16-diff-practice-final")
+
+    # A second reviewer (the admin) sees the note on the candidate's file and on the line.
+    admin.goto(server.url + "/positions")
+    admin.get_by_role("link", name="Platform Engineer").click()
+    admin.get_by_role("link", name="Lin Okafor").click()
+    note = admin.locator(".note", has_text="Ask why add() takes no type hints.")
+    expect(note).to_be_visible()
+    expect(note.get_by_text("solution.py, line 1")).to_be_visible()
+    shot(admin, shots, "17-note-seen")
+    note.get_by_role("link", name="solution.py, line 1").click()
+    expect(admin.locator("tr:target")).to_be_visible()
+    expect(
+        admin.locator(".line-notes", has_text="Ask why add() takes no type hints.")
+    ).to_be_visible()
+    # The debrief guide, printable.
+    admin.go_back()
+    admin.get_by_role("link", name="Report").first.click()
+    admin.get_by_role("link", name="Debrief guide").click()
+    expect(admin.get_by_role("heading", name="Debrief guide")).to_be_visible()
+    shot(admin, shots, "18-debrief")
+    assert problems == [], problems
+    for context in (staff, candidate, reviewing):
         context.close()

@@ -120,3 +120,5 @@ def test_ai_exercise_grades_with_the_local_mock() -> None:
     assert report.status == "graded" and report.score == 100.0, report.reason
     calls = report.test("hidden/test_hidden.py::test_uses_the_model_once_with_delimited_documents")
     assert calls.calls and calls.calls[0].argv == ["solution:ask"]
+    assert report.timings.suite_s > report.timings.llm_start_s > 0
+    assert report.llm_image is None  # the local backend has no images at all

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import io
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -14,6 +16,7 @@ import pytest
 from worksample.graders import (
     ExerciseError,
     GradingOptions,
+    Report,
     build_starter_kit,
     grade,
     load_exercise,
@@ -31,19 +34,43 @@ LOCAL = GradingOptions(sandbox=SandboxOptions(backend="local"))
 pytestmark = pytest.mark.docker
 
 
+def docstrings(path: Path) -> dict[str, str]:
+    """The test functions' docstrings of a suite's file, as an author wrote them."""
+    tree = ast.parse(path.read_text())
+    return {
+        node.name: ast.get_docstring(node) or ""
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef) and node.name.startswith("test_")
+    }
+
+
+@pytest.fixture(scope="module")
+def off_by_one() -> Report:
+    """One real grading of faulty/off-by-one, shared by the tests that read it."""
+    return grade(EXERCISE, MINI / "faulty" / "off-by-one")
+
+
 def test_reference_report_carries_everything_a_reviewer_needs() -> None:
     report = grade(EXERCISE, MINI / "reference")
     assert report.status == "graded" and report.score == 100.0
-    assert report.schema_version == 1
+    assert report.schema_version == 2
     assert report.exercise.id == "mini-add" and len(report.exercise.content_hash) == 64
     assert report.image is not None and report.image.tag.startswith("worksample/sandbox-ml:")
     assert report.image.id.startswith("sha256:")
+    # Built here, never pushed: the engine's image id is the digest, and the report says so.
+    assert report.image.digest == report.image.id and report.image.digest_source == "image-id"
+    assert report.llm_image is None  # the ML track has no mock LLM
     assert report.sandboxed and report.limits.memory_mb == 256
+    assert report.limits.call_timeout_s == 10
     assert {c.name: c.weight for c in report.categories} == {"correctness": 75, "robustness": 25}
+    debrief = {c.name: c.debrief for c in report.categories}
+    assert debrief == {c.name: c.debrief for c in EXERCISE.manifest.categories}
+    assert all(len(prompts) >= 2 for prompts in debrief.values())
     by_id = {t.id: t for t in report.tests}
     negative = by_id["hidden/test_hidden.py::test_add_negative"]
     assert negative.weight == 2 and not negative.public and negative.outcome == "passed"
     assert negative.calls and negative.calls[0].argv == ["solution:add"]
+    assert negative.calls[0].timeout_s == 10  # no timeout of its own: the manifest's
     public = by_id["starter/tests/test_public.py::test_add_small_numbers"]
     assert public.public
     # The session fixture's command is recorded against the test that set it up.
@@ -51,11 +78,13 @@ def test_reference_report_carries_everything_a_reviewer_needs() -> None:
     assert summed[0].argv == ["python3", "solution.py", "sum", "data/numbers.txt"]
     assert summed[0].stdout.strip() == "10"
     assert report.resources.calls == 4 and report.resources.peak_memory_bytes
-    assert report.timings.total_s >= report.timings.suite_s > 0
+    assert report.timings.total_s >= report.timings.suite_s > report.timings.sandbox_start_s > 0
+    assert report.timings.llm_start_s == 0
+    assert report.losses == [] and sum(t.points for t in report.tests) == pytest.approx(100)
 
 
-def test_scores_are_weighted_shares_of_passed_tests() -> None:
-    report = grade(EXERCISE, MINI / "faulty" / "off-by-one")
+def test_scores_are_weighted_shares_of_passed_tests(off_by_one: Report) -> None:
+    report = off_by_one
     cats = {c.name: c for c in report.categories}
     assert cats["correctness"].score == 50.0  # weight 2 of 4 failed
     assert cats["robustness"].score == 100.0
@@ -64,10 +93,35 @@ def test_scores_are_weighted_shares_of_passed_tests() -> None:
     assert failed.outcome == "failed" and "add(-5, 3) returned -1" in failed.message
 
 
+def test_points_lost_explain_every_point_of_the_score(off_by_one: Report) -> None:
+    report = off_by_one
+    assert report.score is not None
+    assert sum(t.points for t in report.tests) == pytest.approx(100, abs=1e-3)
+    assert sum(t.points_earned for t in report.tests) == pytest.approx(report.score, abs=1e-3)
+    assert sum(t.points_lost for t in report.losses) == pytest.approx(100 - report.score, abs=1e-3)
+    (lost,) = report.losses
+    # correctness is worth 75, over weights 2 (this test), 1, and 1 (the public test).
+    assert lost.id == "hidden/test_hidden.py::test_add_negative" and lost.points_lost == 37.5
+    assert report.test("hidden/test_hidden.py::test_sum_command").points_earned == 18.75
+
+
+def test_each_test_is_described_by_its_docstring(off_by_one: Report) -> None:
+    written = {
+        **docstrings(MINI / "hidden" / "test_hidden.py"),
+        **docstrings(MINI / "starter" / "tests" / "test_public.py"),
+    }
+    described = {t.name: t.description for t in off_by_one.tests}
+    assert described == written and all(described.values())
+    negative = off_by_one.test("hidden/test_hidden.py::test_add_negative")
+    assert negative.summary == "`add(-5, 3)` called in the sandbox returns -2."
+
+
 def test_public_only_runs_only_the_public_tests() -> None:
     report = grade(EXERCISE, MINI / "reference", options=GradingOptions(public_only=True))
     assert [t.id for t in report.tests] == ["starter/tests/test_public.py::test_add_small_numbers"]
     assert report.public_only and report.score == 100.0
+    # A practice run's points are its own: the public tests are worth the whole 100.
+    assert report.tests[0].points == 100.0 and report.losses == []
 
 
 def test_local_backend_grades_and_says_it_is_not_sandboxed() -> None:
@@ -110,6 +164,34 @@ def test_a_hidden_test_without_category_is_an_error(tmp_path: Path) -> None:
     assert "hidden/test_extra.py::test_untagged: needs exactly one" in report.reason
 
 
+def test_a_hidden_test_without_a_docstring_fails_validation(tmp_path: Path) -> None:
+    copy = tmp_path / "mini-add"
+    shutil.copytree(MINI, copy)
+    (copy / "hidden" / "test_extra.py").write_text(
+        "import pytest\n\n\n@pytest.mark.category('robustness')\n"
+        "def test_undocumented(candidate):\n    pass\n"
+    )
+    out = run_cli("exercises", "validate", str(copy))
+    assert out.returncode != 0
+    assert (
+        "hidden/test_extra.py::test_undocumented: needs a docstring saying what the test "
+        "checks and what a failure tells a reviewer"
+    ) in out.stdout
+    assert "reference scores 100" in out.stdout
+
+
+def test_rejected_reports_carry_the_limits_and_budgets_too(tmp_path: Path) -> None:
+    copy = tmp_path / "mini-add"
+    shutil.copytree(MINI, copy)
+    manifest = copy / "exercise.toml"
+    manifest.write_text(manifest.read_text() + "\n[budgets]\nsum_wall_s = 2\n")
+    bad = tmp_path / "bad.zip"
+    bad.write_bytes(b"not a zip at all")
+    report = grade(load_exercise(copy), bad)
+    assert report.status == "rejected"
+    assert report.budgets == {"sum_wall_s": 2.0} and report.limits.memory_mb == 256
+
+
 def test_suite_over_its_budget_is_an_error(tmp_path: Path) -> None:
     copy = tmp_path / "mini-add"
     shutil.copytree(MINI, copy)
@@ -123,8 +205,9 @@ def test_suite_over_its_budget_is_an_error(tmp_path: Path) -> None:
     assert report.status == "error" and "exceeded its budget of 1.0 s" in report.reason
 
 
-def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([WORKSAMPLE, *args], capture_output=True, text=True, check=False)
+def run_cli(*args: str, columns: int | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "COLUMNS": str(columns)} if columns else None
+    return subprocess.run([WORKSAMPLE, *args], capture_output=True, text=True, check=False, env=env)
 
 
 def test_cli_json_prints_one_report_and_exits_zero_whatever_the_score() -> None:
@@ -134,6 +217,8 @@ def test_cli_json_prints_one_report_and_exits_zero_whatever_the_score() -> None:
     assert report["status"] == "graded" and report["score"] == 0.0
     for test in report["tests"]:
         assert {"id", "category", "weight", "outcome"} <= test.keys()
+        assert test["description"] and test["points_lost"] == test["points"] > 0
+    assert sum(t["points_lost"] for t in report["tests"]) == pytest.approx(100, abs=1e-3)
     assert {c["name"] for c in report["categories"]} == {"correctness", "robustness"}
 
 
@@ -152,6 +237,35 @@ def test_cli_human_output_is_a_table_with_the_score() -> None:
     assert out.returncode == 0
     assert "Score 100.0 / 100" in out.stdout and "correctness" in out.stdout
     assert "passed hidden/test_hidden.py::test_add_negative" in out.stderr  # live progress
+    assert out.stdout.rstrip().endswith("No points lost.")
+
+
+def test_cli_human_output_lists_the_points_lost_largest_first() -> None:
+    out = run_cli("grade", str(MINI), str(MINI / "faulty" / "no-cli"), columns=200)
+    assert out.returncode == 0, out.stderr
+    after_score = out.stdout.split("Score 56.2 / 100", 1)[1]
+    assert "Points lost (43.75 of 100)" in after_score
+    rows = [
+        [cell.strip() for cell in line.split("│")[1:-1]]
+        for line in after_score.splitlines()
+        if line.startswith("│")
+    ]
+    # Largest first, each with its description's first sentence, and only that.
+    assert rows == [
+        [
+            "-25.00",
+            "test_sum_of_missing_file_fails_cleanly",
+            "robustness",
+            "The sum command on a file that does not exist exits with status 2 and no traceback.",
+        ],
+        [
+            "-18.75",
+            "test_sum_command",
+            "correctness",
+            "`python3 solution.py sum data/numbers.txt` exits 0 and prints 10, the sum of the "
+            "provided file.",
+        ],
+    ]
 
 
 @pytest.mark.parametrize("backend", ["docker", "local"])

@@ -68,6 +68,7 @@ def test_login_with_an_argon2id_hash(
     seeded = seed_demo(
         db_session,
         settings=settings.model_copy(update={"demo_admin_password": SecretStr("s3cret")}),
+        enqueue=lambda run_id: None,
     )
     assert seeded.admin_password == "s3cret"
     admin = db_session.exec(select(User).where(User.email == ADMIN_EMAIL)).one()

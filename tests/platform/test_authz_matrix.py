@@ -53,50 +53,69 @@ OTHER_ORG_MARK = "zebra"  # in every name of the other organisation's rows
 
 # "303|401": 303 for a plain request, 401 with `HX-Request: true`; one code: both.
 MATRIX = """
-method path                                  scope     anon     admin    manager  reviewer candidate
-GET   /                                     -         303      303      303      303      303
-GET   /healthz                              -         200      200      200      200      200
-GET   /favicon.ico                          -         200      200      200      200      200
-GET   /static/{asset}                       asset     200      200      200      200      200
-GET   /static/{asset}                       stale     404      404      404      404      404
-GET   /login                                -         200      200      200      200      200
-POST  /login                                -         303      303      303      303      303
-POST  /logout                               -         303      303      303      303      303
-GET   /positions                            -         303|401  200      200      200      303|401
-POST  /positions                            -         403      303      303      403      303|401
-GET   /positions/{position_id}              own       303|401  200      200      200      303|401
-GET   /positions/{position_id}              other     303|401  404      404      404      303|401
-GET   /positions/{position_id}/submissions  own       303|401  200      200      200      303|401
-GET   /positions/{position_id}/submissions  other     303|401  404      404      404      303|401
-POST  /positions/{position_id}/invitations  own       403      303      303      403      303|401
-POST  /positions/{position_id}/invitations  other     403      404      404      404      303|401
-POST  /invitations/{invitation_id}/resend   own       403      303|200  303|200  403      303|401
-POST  /invitations/{invitation_id}/resend   other     403      404      404      404      303|401
-POST  /invitations/{invitation_id}/extend   own       403      303|200  303|200  403      303|401
-POST  /invitations/{invitation_id}/extend   other     403      404      404      404      303|401
-POST  /invitations/{invitation_id}/revoke   own       403      303|200  303|200  403      303|401
-POST  /invitations/{invitation_id}/revoke   other     403      404      404      404      303|401
-POST  /invitations/{invitation_id}/archive  own       403      400      400      400      303|401
-POST  /invitations/{invitation_id}/archive  other     403      404      404      404      303|401
-GET   /runs/{run_id}                        own       303|401  200      200      200      303|401
-GET   /runs/{run_id}                        other     303|401  404      404      404      303|401
-POST  /runs/{run_id}/retry                  own       403      303      303      403      303|401
-POST  /runs/{run_id}/retry                  other     403      404      404      404      303|401
-GET   /outbox                               -         303|401  200      403      403      303|401
-GET   /audit                                -         303|401  200      403      403      303|401
-GET   /i/{token}                            own       303      200      200      200      200
-GET   /i/{token}                            revoked   404      404      404      404      404
-GET   /i/{token}                            bogus     404      404      404      404      404
-POST  /i/{token}                            own       403      303      303      303      303
-POST  /i/{token}                            revoked   403      404      404      404      404
-POST  /i/{token}                            bogus     403      404      404      404      404
-GET   /c                                    -         403      403      403      403      200
-POST  /c/start                              -         403      403      403      403      303
-GET   /c/kit                                -         403      403      403      403      200
-POST  /c/upload                             -         403      403      403      403      303
-GET   /c/runs/{run_id}                      own       403      403      403      403      200
-GET   /c/runs/{run_id}                      colleague 403      403      403      403      404
-GET   /c/runs/{run_id}                      other     403      403      403      403      404
+method  path                                                  scope      anon     admin    manager  reviewer  candidate
+GET     /                                                     -          303      303      303      303       303
+GET     /healthz                                              -          200      200      200      200       200
+GET     /favicon.ico                                          -          200      200      200      200       200
+GET     /static/{asset}                                       asset      200      200      200      200       200
+GET     /static/{asset}                                       stale      404      404      404      404       404
+GET     /login                                                -          200      200      200      200       200
+POST    /login                                                -          303      303      303      303       303
+POST    /logout                                               -          303      303      303      303       303
+GET     /positions                                            -          303|401  200      200      200       303|401
+POST    /positions                                            -          403      303      303      403       303|401
+GET     /positions/{position_id}                              own        303|401  200      200      200       303|401
+GET     /positions/{position_id}                              other      303|401  404      404      404       303|401
+GET     /positions/{position_id}/submissions                  own        303|401  200      200      200       303|401
+GET     /positions/{position_id}/submissions                  other      303|401  404      404      404       303|401
+POST    /positions/{position_id}/invitations                  own        403      303      303      403       303|401
+POST    /positions/{position_id}/invitations                  other      403      404      404      404       303|401
+GET     /invitations/{invitation_id}                          own        303|401  200      200      200       303|401
+GET     /invitations/{invitation_id}                          other      303|401  404      404      404       303|401
+POST    /invitations/{invitation_id}/notes                    own        403      303      303      303       303|401
+POST    /invitations/{invitation_id}/notes                    other      403      404      404      404       303|401
+POST    /invitations/{invitation_id}/resend                   own        403      303|200  303|200  403       303|401
+POST    /invitations/{invitation_id}/resend                   other      403      404      404      404       303|401
+POST    /invitations/{invitation_id}/extend                   own        403      303|200  303|200  403       303|401
+POST    /invitations/{invitation_id}/extend                   other      403      404      404      404       303|401
+POST    /invitations/{invitation_id}/revoke                   own        403      303|200  303|200  403       303|401
+POST    /invitations/{invitation_id}/revoke                   other      403      404      404      404       303|401
+POST    /invitations/{invitation_id}/archive                  own        403      400      400      400       303|401
+POST    /invitations/{invitation_id}/archive                  other      403      404      404      404       303|401
+GET     /runs/{run_id}                                        own        303|401  200      200      200       303|401
+GET     /runs/{run_id}                                        other      303|401  404      404      404       303|401
+GET     /runs/{run_id}/debrief                                own        303|401  400      400      400       303|401
+GET     /runs/{run_id}/debrief                                other      303|401  404      404      404       303|401
+POST    /runs/{run_id}/retry                                  own        403      303      303      403       303|401
+POST    /runs/{run_id}/retry                                  other      403      404      404      404       303|401
+GET     /submissions/{submission_id}/code/                    own        303|401  200      200      200       303|401
+GET     /submissions/{submission_id}/code/                    other      303|401  404      404      404       303|401
+GET     /submissions/{submission_id}/code/{path}              own        303|401  200      200      200       303|401
+GET     /submissions/{submission_id}/code/{path}              other      303|401  404      404      404       303|401
+GET     /submissions/{submission_id}/code/{path}              missing    303|401  404      404      404       303|401
+GET     /submissions/{submission_id}/diff                     own        303|401  200      200      200       303|401
+GET     /submissions/{submission_id}/diff                     other      303|401  404      404      404       303|401
+GET     /submissions/{submission_id}/diff/{to_submission_id}  own        303|401  200      200      200       303|401
+GET     /submissions/{submission_id}/diff/{to_submission_id}  other      303|401  404      404      404       303|401
+GET     /submissions/{submission_id}/diff/{to_submission_id}  colleague  303|401  404      404      404       303|401
+GET     /submissions/{submission_id}/diff/{to_submission_id}  mixed      303|401  404      404      404       303|401
+GET     /submissions/{submission_id}/archive                  own        303|401  200      200      200       303|401
+GET     /submissions/{submission_id}/archive                  other      303|401  404      404      404       303|401
+GET     /outbox                                               -          303|401  200      403      403       303|401
+GET     /audit                                                -          303|401  200      403      403       303|401
+GET     /i/{token}                                            own        303      200      200      200       200
+GET     /i/{token}                                            revoked    404      404      404      404       404
+GET     /i/{token}                                            bogus      404      404      404      404       404
+POST    /i/{token}                                            own        403      303      303      303       303
+POST    /i/{token}                                            revoked    403      404      404      404       404
+POST    /i/{token}                                            bogus      403      404      404      404       404
+GET     /c                                                    -          403      403      403      403       200
+POST    /c/start                                              -          403      403      403      403       303
+GET     /c/kit                                                -          403      403      403      403       200
+POST    /c/upload                                             -          403      403      403      403       303
+GET     /c/runs/{run_id}                                      own        403      403      403      403       200
+GET     /c/runs/{run_id}                                      colleague  403      403      403      403       404
+GET     /c/runs/{run_id}                                      other      403      403      403      403       404
 """
 # Routes whose htmx answer is a partial, not a whole page.
 PARTIALS = {
@@ -119,6 +138,7 @@ FORMS: dict[str, dict[str, str]] = {
         "candidate_name": "New Person",
     },
     "/invitations/{invitation_id}/extend": {"days": "3"},
+    "/invitations/{invitation_id}/notes": {"body": "Ask about the threshold."},
     "/c/upload": {"kind": "practice"},
 }
 
@@ -182,13 +202,18 @@ def seed(engine: Engine) -> tuple[dict[str, tuple[str, str]], dict[str, dict[str
         theirs, _ = make_invitation(
             s, their_position, candidate_name="Zed Zebra", candidate_email="zed@zebra.example"
         )
-        my_run = make_run(s, make_submission(s, mine), status=RunStatus.error, reason="lost")
-        colleague_run = make_run(
-            s, make_submission(s, colleague, kind=SubmissionKind.practice), status=RunStatus.graded
+        my_practice = make_submission(
+            s,
+            mine,
+            kind=SubmissionKind.practice,
+            data=make_submission_zip({"solution.py": "def add(a, b):\n    return a - b\n"}),
         )
-        their_run = make_run(
-            s, make_submission(s, theirs), status=RunStatus.error, reason="zebra failure"
-        )
+        my_submission = make_submission(s, mine)
+        my_run = make_run(s, my_submission, status=RunStatus.error, reason="lost")
+        colleague_submission = make_submission(s, colleague, kind=SubmissionKind.practice)
+        colleague_run = make_run(s, colleague_submission, status=RunStatus.graded)
+        their_submission = make_submission(s, theirs)
+        their_run = make_run(s, their_submission, status=RunStatus.error, reason="zebra failure")
         s.add(
             OutboxMail(
                 org_id=other.id or 0,
@@ -212,13 +237,25 @@ def seed(engine: Engine) -> tuple[dict[str, tuple[str, str]], dict[str, dict[str
                 "invitation_id": colleague.id,
                 "run_id": my_run.id,
                 "token": link,
+                "submission_id": my_submission.id,
+                "to_submission_id": my_practice.id,
+                "path": "solution.py",
             },
             "other": {
                 "position_id": their_position.id,
                 "invitation_id": theirs.id,
                 "run_id": their_run.id,
+                "submission_id": their_submission.id,
+                "to_submission_id": their_submission.id,
+                "path": "solution.py",
             },
-            "colleague": {"run_id": colleague_run.id},
+            "colleague": {
+                "run_id": colleague_run.id,
+                "submission_id": my_submission.id,
+                "to_submission_id": colleague_submission.id,
+            },
+            "missing": {"submission_id": my_submission.id, "path": "no/such/file.py"},
+            "mixed": {"submission_id": my_submission.id, "to_submission_id": their_submission.id},
             "revoked": {"token": revoked_link},
             "bogus": {"token": new_token()},
             "asset": {"asset": static_url("style.css").removeprefix("/static/")},
@@ -377,12 +414,14 @@ def test_every_route_is_in_the_matrix(app: FastAPI) -> None:
             for method, pattern in routes
             if method == row.method and _regex(pattern).fullmatch(row.path)
         ]
-        # Where patterns overlap (a Mount and a route under it), the longest wins.
+        # Where patterns overlap (`/notes` and `/{action}`, a Mount and a route
+        # under it), the one with the most literal text wins, as the app's own
+        # route order has it.
         assert matches, f"matrix row {row.method} {row.path} matches no route of the app"
-        best = max(matches, key=lambda m: len(m[1]))
+        best = max(matches, key=lambda m: len(re.sub(r"\{[^}]+\}", "", m[1])))
         covered[best].add(row.scope)
     missing = [f"{m} {p}" for (m, p), scopes in covered.items() if not scopes]
     assert not missing, f"routes missing from the authorisation matrix: {missing}"
     for (method, pattern), scopes in covered.items():
-        if re.search(r"\{(position_id|invitation_id|run_id)\}", pattern):
+        if re.search(r"\{(position_id|invitation_id|run_id|submission_id)\}", pattern):
             assert {"own", "other"} <= scopes, f"{method} {pattern} needs own and other ids"

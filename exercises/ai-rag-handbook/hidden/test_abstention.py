@@ -17,6 +17,10 @@ def _unanswerable(hb):
 
 
 def test_abstains_on_unanswerable_questions(hb, main_run):
+    """On the eight hidden questions the handbook does not answer, the pipeline abstains
+    (`answerable` false, no citations) at least 75 % of the time. A failure means it gives confident
+    answers the handbook does not support, the costliest mistake for employees who act on them.
+    """
     main_run.require()
     qs = _unanswerable(hb)
     leaked = [
@@ -32,6 +36,11 @@ def test_abstains_on_unanswerable_questions(hb, main_run):
 
 
 def test_abstention_aware_utility(hb, main_run):
+    """Over the fact and unanswerable questions together, the mean utility (+1 for a correct answer,
+    0 for an abstention, -2 for a wrong answer or an answered unanswerable question) is at least
+    0.7. A failure means the pipeline answers too eagerly, or abstains where the handbook does have
+    the answer.
+    """
     main_run.require()
     score = 0.0
     qs = [q for q in hb.QUESTIONS if q["kind"] in ("fact", "unanswerable")]

@@ -13,6 +13,10 @@ MIN_ACCURACY = 0.85
 
 
 def test_fact_questions_answered_correctly(hb, main_run):
+    """The gold fact appears in the answer for at least 85 % of the 48 hidden fact questions. The
+    mock model only states a fact when the page holding it was in the prompt and the question came
+    the way it reads it, so a failure points to retrieval, prompt layout or how the reply is parsed.
+    """
     main_run.require()
     qs = hb.facts()
     wrong = [q["id"] for q in qs if not hb.correct(q, main_run.answer(q))]

@@ -12,6 +12,11 @@ def _ok(records):
 
 
 def test_prompt_tokens_per_call_within_budget(hb, main_run, exercise):
+    """No successful chat call of the main run sends more prompt tokens than the manifest's
+    `max_prompt_tokens_per_call` (1,500), as the mock counts them. A failure means the pipeline
+    pastes too much into the prompt (many pages, or the whole handbook), which costs money and
+    latency at scale.
+    """
     main_run.require()
     budget = exercise.manifest.budgets["max_prompt_tokens_per_call"]
     records = _ok(main_run.records)
@@ -21,6 +26,10 @@ def test_prompt_tokens_per_call_within_budget(hb, main_run, exercise):
 
 
 def test_calls_and_tokens_per_question_within_budget(hb, main_run, exercise):
+    """Per hidden question, the main run makes on average at most `max_calls_per_question` (2) chat
+    calls and spends at most `max_tokens_per_question` (1,200) prompt and completion tokens. A
+    failure means extra calls or oversized prompts that multiply the cost of every query.
+    """
     main_run.require()
     budgets = exercise.manifest.budgets
     n = len(hb.QUESTIONS)

@@ -10,6 +10,10 @@ pytestmark = pytest.mark.category("contract")
 
 
 def test_batch_answers_every_question(hb, main_run):
+    """`batch` over all 58 hidden questions exits 0 and writes one answer line per question, each
+    with a string `answer`, a boolean `answerable` and string `citations`. A failure means the batch
+    job crashes, skips questions or writes answers a consumer cannot parse.
+    """
     main_run.require()
     assert main_run.exit_code == 0, f"batch exited {main_run.exit_code}; stderr: {main_run.stderr}"
     missing = [q["id"] for q in hb.QUESTIONS if q["id"] not in main_run.answers]
@@ -29,6 +33,10 @@ def test_batch_answers_every_question(hb, main_run):
 
 
 def test_ask_prints_one_json_answer(hb, candidate, main_run):
+    """`ask` with one hidden fact question prints a JSON object with `answer`, `citations` and
+    `answerable` as its last line, and the answer holds the gold fact. A failure means the
+    single-question command is broken, or answers differently from the batch path.
+    """
     question = hb.facts()[-1]
     result = candidate.run(["python", "-m", "solution", "ask", question["question"]], timeout=120)
     assert result.exit_code == 0, (

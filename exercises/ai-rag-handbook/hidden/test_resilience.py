@@ -8,6 +8,10 @@ pytestmark = pytest.mark.category("resilience")
 
 
 def test_batch_survives_rate_limits_errors_and_stalls(hb, resilience_run):
+    """A batch of five fact questions, run while the endpoint answers scripted 429s, a 500 and one
+    call that stalls for 120 s, exits 0 with every answer correct. A failure means one transient API
+    failure, routine for a production endpoint, breaks or hangs the whole batch.
+    """
     resilience_run.require()
     run = resilience_run
     wrong = [q["id"] for q in run.questions if not hb.correct(q, run.answer(q))]
@@ -18,6 +22,11 @@ def test_batch_survives_rate_limits_errors_and_stalls(hb, resilience_run):
 
 
 def test_failed_calls_are_retried(hb, resilience_run):
+    """In that flaky run, every question eventually got a successful model reply, and the chat calls
+    cover the questions plus the four scripted failures. A failure means failed calls were dropped
+    instead of retried (no client timeout for the stall, no retry on 429 or 500), so answers go
+    missing.
+    """
     resilience_run.require()
     run = resilience_run
     scripted = len(hb.RATE_LIMITED_CALLS) + len(hb.SERVER_ERROR_CALLS) + len(hb.STALLED_CALLS)

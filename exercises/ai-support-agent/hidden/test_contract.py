@@ -11,6 +11,11 @@ SHOP = Path(__file__).resolve().parent.parent / "starter" / "shop"
 
 
 def test_output_is_one_json_object_with_the_transcript(agent):
+    """For a one-tool order-status conversation, `chat` prints one JSON object with `steps` 2 and a
+    transcript holding the `get_order` call with its parsed arguments and the tool's actual result.
+    A failure means the caller cannot consume the output, or the transcript does not show what
+    really happened.
+    """
     chat = agent.chat("order_status", "Where is my order A1003?")
     out = chat.expect_ok()
     assert out["steps"] == 2, f"steps is {out['steps']}, the model was called 2 times"
@@ -25,6 +30,11 @@ def test_output_is_one_json_object_with_the_transcript(agent):
 
 
 def test_every_request_offers_the_shop_tools(agent):
+    """Every successful request to the model offers the five shop tools, with `issue_refund`
+    requiring the shop's own `order_id`, `amount_eur` and `reason`. A failure means the model gets
+    no tools, only some, or a hand-edited schema, so it cannot act for the customer or is told the
+    wrong way to.
+    """
     chat = agent.chat("parallel_calls", "Has my kettle shipped, and how long does delivery take?")
     chat.expect_ok()
     expected = {"get_order", "list_orders", "search_kb", "get_refund_policy", "issue_refund"}
@@ -41,6 +51,10 @@ def test_every_request_offers_the_shop_tools(agent):
 
 
 def test_unreadable_conversation_fails_cleanly(candidate):
+    """A conversation file that does not exist ends in a non-zero exit, no traceback on stderr and
+    no JSON result on stdout. A failure means bad input crashes with a stack trace, or yields a
+    result a caller could mistake for an answer.
+    """
     run = candidate.run(
         ["python", "-m", "solution", "chat", "--conversation", "/work/grading/missing.json"],
         timeout=60,

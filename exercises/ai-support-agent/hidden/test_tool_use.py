@@ -8,6 +8,10 @@ pytestmark = pytest.mark.category("tool_use")
 
 
 def test_parallel_tool_results_go_back_by_id(agent):
+    """When the model asks for two tools in one turn, both run and each result goes back as a tool
+    message under its own `tool_call_id`, in two model calls. A failure means parallel calls get
+    their results mixed up or dropped, so the model answers from the wrong data.
+    """
     chat = agent.chat("parallel_calls", "Has my kettle shipped, and how long does delivery take?")
     chat.expect_ok()
     assert len(chat.ok_requests) == 2, f"{len(chat.ok_requests)} model calls, expected 2"
@@ -22,6 +26,10 @@ def test_parallel_tool_results_go_back_by_id(agent):
 
 
 def test_results_are_json_of_the_tool_return_value(agent):
+    """The tool message sent back to the model is the JSON of the tool's return value (the order's
+    tracking number), and the transcript's `result` is exactly what was sent. A failure means the
+    model sees something other than the tool's real result, or the transcript misreports it.
+    """
     chat = agent.chat("order_status", "Where is my order A1001?")
     out = chat.expect_ok()
     (message,) = chat.tool_messages(1)

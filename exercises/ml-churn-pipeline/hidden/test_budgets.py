@@ -15,6 +15,10 @@ pytestmark = pytest.mark.category("budgets")
 
 
 def test_training_time(training, budgets):
+    """The suite's first `train` run, measured in the sandbox on 2 CPUs, finishes within the brief's
+    wall-time budget (`train_wall_s`, 60 s). A failure means training costs more than the brief
+    allows: ask whether the model's size or the search behind it pays for itself.
+    """
     training.require()
     limit = budgets["train_wall_s"]
     assert training.run.wall_s <= limit, (
@@ -23,6 +27,11 @@ def test_training_time(training, budgets):
 
 
 def test_training_memory(training, budgets):
+    """The sandbox's peak memory during the first `train` run stays within the brief's memory budget
+    (`train_memory_mb`, 1024 MB); a backend that cannot measure memory passes it with a warning. A
+    failure points to something in training that grows far faster than the data needs, such as an
+    all-pairs matrix or needless copies of the table.
+    """
     training.require()
     limit_mb = budgets["train_memory_mb"]
     peak = training.run.peak_memory_bytes

@@ -21,6 +21,10 @@ def _clean_error(cli, what, *args):
 
 
 def test_train_writes_a_model(cli, training):
+    """`train` exits 0 and leaves a non-empty model directory where `--model-dir` says. A failure
+    means the first step of the CLI contract is broken, and every test that needs a trained model
+    fails with it.
+    """
     training.require()
     run = cli.candidate.run(
         [
@@ -38,12 +42,21 @@ def test_train_writes_a_model(cli, training):
 @pytest.mark.weight(2)
 @pytest.mark.parametrize("name", ["a", "b"])
 def test_prediction_file(holdout, churn_data, name):
-    """Header, one row per input row, ids in input order, probabilities in [0, 1]."""
+    """`predict` on a hidden holdout (A, and the drifted B) writes the header
+    `customer_id,churn_probability`, one row per input row with the ids in input order, and finite
+    probabilities in [0, 1]. A failure means a scoring job downstream could not join or trust the
+    output, whatever the model's quality.
+    """
     probabilities = holdout(name).require()
     assert len(probabilities) == len(churn_data.holdouts[name].labels)
 
 
 def test_report_has_required_metrics(evaluation):
+    """`evaluate` writes a report.json holding `roc_auc`, `pr_auc`, `brier`, `threshold` and `f1` as
+    finite numbers in [0, 1], the threshold strictly between 0 and 1. A failure means the
+    candidate's own estimate of their model is missing or unusable, so the honest-evaluation tests
+    cannot credit it either.
+    """
     report = evaluation.require()
     assert 0.0 < report["threshold"] < 1.0, (
         f"threshold {report['threshold']} is not strictly between 0 and 1"
@@ -51,7 +64,10 @@ def test_report_has_required_metrics(evaluation):
 
 
 def test_saved_model_is_self_contained(cli, churn_data, base_prediction):
-    """The model directory alone predicts, moved elsewhere, without train.csv."""
+    """The model directory, moved to another path with train.csv hidden, still predicts the `base`
+    rows exactly as before. A failure means the model depends on its original path or reads the
+    training data at prediction time, so it could not be shipped to a scoring job on its own.
+    """
     expected = base_prediction.require()
     main, moved = cli.train("main").model_dir, "/work/grading/relocated-model"
     train_csv, hidden_csv = "/work/submission/data/train.csv", "/work/grading/train.csv.hidden"
@@ -71,6 +87,10 @@ def test_saved_model_is_self_contained(cli, churn_data, base_prediction):
 
 
 def test_missing_input_is_a_clean_error(cli, training):
+    """`predict` with a data file that does not exist exits non-zero within 60 s with a message on
+    stderr and no traceback. A failure means an operator's typo ends in a stack trace, or a silent
+    success, instead of a message they can act on.
+    """
     training.require()
     _clean_error(
         cli,
@@ -86,6 +106,10 @@ def test_missing_input_is_a_clean_error(cli, training):
 
 
 def test_missing_model_is_a_clean_error(cli, churn_data, training):
+    """`predict` with a model directory that was never trained exits non-zero with a message on
+    stderr and no traceback. A failure means a misconfigured job crashes, or scores with nothing,
+    instead of saying the model is missing.
+    """
     training.require()
     cli.candidate.put_files({"base.csv": churn_data.base.to_bytes()}, dest="/work/grading/inputs")
     _clean_error(

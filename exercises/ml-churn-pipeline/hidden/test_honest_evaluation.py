@@ -44,12 +44,21 @@ def _compare(metric, reported, measured):
 
 @pytest.mark.weight(2)
 def test_reported_auc_is_honest(evaluation, holdout, churn_data):
+    """The ROC-AUC in report.json is within 0.02 of the ROC-AUC the suite measures on holdout A
+    (unseen customers of the same period) from the candidate's own predictions. A failure means the
+    estimate is not out-of-sample: computed on training rows or inflated by the leaky closure date;
+    the message says whether it was optimistic or pessimistic.
+    """
     report = evaluation.require()
     labels, probabilities = _truth(holdout, churn_data)
     _compare("roc_auc", report["roc_auc"], roc_auc_score(labels, probabilities))
 
 
 def test_reported_pr_auc_is_honest(evaluation, holdout, churn_data):
+    """The PR-AUC (average precision) in report.json is within 0.04 of what holdout A gives for the
+    candidate's predictions. Precision on the rare churners is what the retention team acts on, and
+    an estimate off by more than sampling noise points to training-set or leaky evaluation.
+    """
     report = evaluation.require()
     labels, probabilities = _truth(holdout, churn_data)
     _compare("pr_auc", report["pr_auc"], average_precision_score(labels, probabilities))
@@ -57,12 +66,20 @@ def test_reported_pr_auc_is_honest(evaluation, holdout, churn_data):
 
 @pytest.mark.weight(2)
 def test_reported_brier_is_honest(evaluation, holdout, churn_data):
+    """The Brier score in report.json is within 0.008 of the one measured on holdout A. A failure
+    means the candidate's claim about how well calibrated their probabilities are does not hold on
+    unseen customers.
+    """
     report = evaluation.require()
     labels, probabilities = _truth(holdout, churn_data)
     _compare("brier", report["brier"], brier_score_loss(labels, probabilities))
 
 
 def test_reported_f1_is_honest(evaluation, holdout, churn_data):
+    """The F1 report.json expects at its recommended threshold is within 0.05 of the F1 holdout A
+    gives at that same threshold. A failure means the promise made for the operating point, the one
+    the team would act on, does not hold out of sample.
+    """
     report = evaluation.require()
     labels, probabilities = _truth(holdout, churn_data)
     measured = f1_score(labels, probabilities >= report["threshold"], zero_division=0.0)
@@ -70,6 +87,11 @@ def test_reported_f1_is_honest(evaluation, holdout, churn_data):
 
 
 def test_recommended_threshold_is_useful(evaluation, holdout, churn_data):
+    """At the recommended threshold, holdout A's F1 reaches at least 90 % of the best F1 any
+    threshold gives for the same predictions. A failure means the threshold was chosen badly (a
+    default 0.5 on imbalanced data, or one tuned on optimistic scores), even if the model ranks
+    customers well.
+    """
     report = evaluation.require()
     labels, probabilities = _truth(holdout, churn_data)
     achieved = f1_score(labels, probabilities >= report["threshold"], zero_division=0.0)

@@ -26,7 +26,7 @@ class CallLog:
         self.wall_s = 0.0
         self.count = 0
 
-    def add(self, run: RunResult) -> None:
+    def add(self, run: RunResult, *, timeout_s: float) -> None:
         self.count += 1
         self.wall_s += run.wall_s
         if run.peak_memory_bytes is not None:
@@ -40,6 +40,7 @@ class CallLog:
                 sandbox_lost=run.sandbox_lost,
                 wall_s=round(run.wall_s, 4),
                 peak_memory_bytes=run.peak_memory_bytes,
+                timeout_s=timeout_s,
                 stdout=_cap(run.stdout),
                 stderr=_cap(run.stderr),
                 stdout_truncated=run.stdout_truncated or len(run.stdout) > OUTPUT_CAP,
@@ -67,15 +68,19 @@ class Candidate:
         cwd: str = SUBMISSION_DIR,
     ) -> RunResult:
         result = self._session.run(argv, timeout=timeout, stdin=stdin, env=env, cwd=cwd)
-        self._log.add(result)
+        self._log.add(result, timeout_s=self._timeout(timeout))
         return result
 
     def call(
         self, target: str, *args: Any, timeout: float | None = None, **kwargs: Any
     ) -> CallOutcome:
         outcome = self._session.call(target, *args, timeout=timeout, cwd=SUBMISSION_DIR, **kwargs)
-        self._log.add(outcome.run)
+        self._log.add(outcome.run, timeout_s=self._timeout(timeout))
         return outcome
+
+    def _timeout(self, asked: float | None) -> float:
+        # The sessions apply the same default, so the report draws the limit the call had.
+        return self._session.limits.call_timeout_s if asked is None else asked
 
     def put_files(self, files: Mapping[str, bytes], dest: str = SUBMISSION_DIR) -> None:
         self._session.put_files(files, dest)

@@ -19,6 +19,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -30,6 +31,7 @@ MANIFEST = "exercise.toml"
 EXPECTED = "expected.toml"
 REQUIRED_PARTS = ("brief.md", "starter", "hidden", "reference")
 _ID = re.compile(r"^[a-z][a-z0-9-]{1,62}$")
+DEBRIEF_PROMPTS = (2, 4)  # how many follow-up questions a category gives the interviewer
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -43,6 +45,28 @@ class Category(BaseModel):
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$", description="Used by @category(name).")
     weight: float = Field(gt=0, description="Relative weight; weights are normalised to 100.")
     description: str = Field(min_length=1, description="What a reviewer should know.")
+    debrief: list[str] = Field(
+        default_factory=list,
+        validate_default=True,  # so a category without the field gets the same message
+        description="2 to 4 prompts for the follow-up interview, specific to the exercise.",
+    )
+
+    @field_validator("debrief")
+    @classmethod
+    def _prompts(cls, prompts: list[str], info: ValidationInfo) -> list[str]:
+        name = info.data.get("name", "?")
+        low, high = DEBRIEF_PROMPTS
+        cleaned = [" ".join(p.split()) for p in prompts]
+        if not low <= len(cleaned) <= high:
+            raise ValueError(
+                f"category {name!r} has {len(cleaned)} debrief prompt(s); give {low} to {high} "
+                "questions for the follow-up interview, specific to this exercise and category "
+                '(debrief = ["Walk me through ...", ...])'
+            )
+        empty = [str(i + 1) for i, p in enumerate(cleaned) if not p]
+        if empty:
+            raise ValueError(f"category {name!r}: debrief prompt {', '.join(empty)} is empty")
+        return cleaned
 
 
 class Grading(BaseModel):
@@ -272,4 +296,6 @@ def _message(err: object) -> str:
         return "unknown field (see docs/authoring.md for the fields a manifest takes)"
     if err.get("type") == "missing":
         return "required field is missing"
+    if err.get("type") == "value_error" and "error" in (err.get("ctx") or {}):
+        return str(err["ctx"]["error"])  # our own words, without pydantic's "Value error, "
     return str(err.get("msg", "invalid"))

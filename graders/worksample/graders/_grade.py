@@ -84,6 +84,7 @@ def grade(
         "sandboxed": backend == "docker",
         "runtime_requested": options.sandbox.runtime,
         "limits": exercise.manifest.sandbox,
+        "budgets": dict(exercise.manifest.budgets),
         "grader_version": grader_version(),
         "public_only": options.public_only,
     }
@@ -101,12 +102,12 @@ def grade(
     image: ImageRef | None = None
     if backend == "docker":
         try:
-            found = _current_image(exercise.manifest.track)
+            found = _current_images(exercise.manifest.track)
         except EngineUnavailable as exc:
             return Report(status="error", reason=str(exc), **base)
         if isinstance(found, str):
             return Report(status="error", reason=found, **base)
-        image = found
+        image, base["llm_image"] = found
     base["image"] = image
 
     with tempfile.TemporaryDirectory(prefix="ws-grade-") as tmp:
@@ -118,16 +119,18 @@ def grade(
     timings = Timings(
         intake_s=round(intake_s, 4),
         suite_s=round(suite_s, 4),
+        sandbox_start_s=0.0 if isinstance(outcome, str) else outcome.sandbox_start_s,
+        llm_start_s=0.0 if isinstance(outcome, str) else outcome.llm_start_s,
         total_s=round(time.monotonic() - started, 4),
     )
     if isinstance(outcome, str):
         return Report(status="error", reason=outcome, timings=timings, **base)
-    score, categories = score_categories(exercise.manifest, outcome.tests)
+    scoring = score_categories(exercise.manifest, outcome.tests)
     return Report(
         status="graded",
-        score=score,
-        categories=categories,
-        tests=outcome.tests,
+        score=scoring.total,
+        categories=scoring.categories,
+        tests=scoring.tests,
         resources=Resources(
             peak_memory_bytes=outcome.peak_memory_bytes,
             candidate_wall_s=outcome.candidate_wall_s,
@@ -151,15 +154,21 @@ def _read(exercise: Exercise, submission: SubmissionInput) -> Submission:
     return read_submission(submission, required=required)
 
 
-def _current_image(track: str) -> ImageRef | str:
-    """The track's current image, or why there is none."""
+def _current_images(track: str) -> tuple[ImageRef, ImageRef | None] | str:
+    """The track's current image and, for the AI track, the mock LLM's; or why
+    there is none. The images are built here and never pushed, so the engine's
+    image id is their digest (`ImageRef.digest_source`)."""
     client = connect_engine()
     info = find_image(client, track)
     if info is None:
         return f"no {track} image: run `worksample images build --track {track}`"
-    if track == "ai" and find_image(client, MOCKLLM) is None:
-        return "no mock LLM image: run `worksample images build --track mockllm`"
-    return ImageRef(tag=info.tag, id=info.id)
+    llm = None
+    if track == "ai":
+        llm = find_image(client, MOCKLLM)
+        if llm is None:
+            return "no mock LLM image: run `worksample images build --track mockllm`"
+    image = ImageRef(tag=info.tag, id=info.id, digest=info.id)
+    return image, (ImageRef(tag=llm.tag, id=llm.id, digest=llm.id) if llm else None)
 
 
 def _run_suite(

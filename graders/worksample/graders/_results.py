@@ -19,6 +19,8 @@ class SuiteResults(BaseModel):
     candidate_wall_s: float = 0.0
     calls: int = 0
     sandbox_restarts: int = 0
+    sandbox_start_s: float = 0.0
+    llm_start_s: float = 0.0
     runtimes: list[str] = Field(
         default_factory=list, description="OCI runtimes the grading's containers ran under."
     )

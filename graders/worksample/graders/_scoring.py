@@ -1,39 +1,56 @@
-"""Scores: per category the weighted share of passed tests; the total by category weights."""
+"""Scores: per category the weighted share of passed tests; the total by category weights.
+
+Each test is also given the points it is worth (`_points.split_points`), so a
+report explains every point: the points of the passed tests sum to the score,
+those of the rest to 100 - score.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from worksample.graders._exercise import Manifest
+from worksample.graders._points import split_points
 from worksample.graders._report import CategoryScore, TestResult
 
 
-def score_categories(
-    manifest: Manifest, tests: Sequence[TestResult]
-) -> tuple[float, list[CategoryScore]]:
-    """(total 0-100, per-category scores). Categories without tests are left out
-    of the total, and the remaining weights are normalised to 100."""
+@dataclass(frozen=True)
+class Scoring:
+    total: float
+    categories: list[CategoryScore]
+    tests: list[TestResult]
+    """The tests in their given order, each with its points."""
+
+
+def score_categories(manifest: Manifest, tests: Sequence[TestResult]) -> Scoring:
+    """The total (0-100), the per-category scores and the tests with their points.
+    Categories without tests are left out of the total, and the remaining weights
+    are normalised to 100. Only a passed test counts as passed: a skip (xfail
+    included), a failure and an error in set-up all count as not passed."""
     present = [c for c in manifest.categories if any(t.category == c.name for t in tests)]
     total_weight = sum(c.weight for c in present)
     scores: list[CategoryScore] = []
+    points: dict[int, float] = {}
     total = 0.0
-    for category in manifest.categories:
-        mine = [t for t in tests if t.category == category.name]
-        if not mine:
-            continue
-        weight_all = sum(t.weight for t in mine)
-        weight_passed = sum(t.weight for t in mine if t.outcome == "passed")
+    for category in present:
+        mine = [i for i, t in enumerate(tests) if t.category == category.name]
+        weight_all = sum(tests[i].weight for i in mine)
+        weight_passed = sum(tests[i].weight for i in mine if tests[i].passed)
         score = 100.0 * weight_passed / weight_all
         share = 100.0 * category.weight / total_weight
         total += share * score / 100.0
+        points.update(zip(mine, split_points(share, [tests[i].weight for i in mine]), strict=True))
         scores.append(
             CategoryScore(
                 name=category.name,
                 description=category.description,
                 weight=round(share, 4),
                 score=round(score, 4),
-                passed=sum(1 for t in mine if t.outcome == "passed"),
+                passed=sum(1 for i in mine if tests[i].passed),
                 total=len(mine),
+                debrief=list(category.debrief),
             )
         )
-    return round(total, 4), scores
+    scored = [t.model_copy(update={"points": points.get(i, 0.0)}) for i, t in enumerate(tests)]
+    return Scoring(round(total, 4), scores, scored)

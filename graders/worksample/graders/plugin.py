@@ -21,6 +21,7 @@ The plugin's state lives in `config.stash` (one `PluginState` per run).
 
 from __future__ import annotations
 
+import inspect
 import json
 import time
 import tomllib
@@ -73,6 +74,8 @@ class PluginState:
     infra: list[str] = field(default_factory=list)
     restarts: int = 0
     runtimes: set[str] = field(default_factory=set)
+    sandbox_start_s: float = 0.0
+    llm_start_s: float = 0.0
 
     @property
     def grading(self) -> bool:
@@ -154,8 +157,19 @@ def pytest_collection_modifyitems(
             problems.append(f"{item.nodeid}: tests in the starter must be marked public")
         if not item.nodeid.startswith(PUBLIC_TESTS) and is_public:
             problems.append(f"{item.nodeid}: hidden tests must not be marked public")
+        if not _describe(item):
+            problems.append(
+                f"{item.nodeid}: needs a docstring saying what the test checks and what a "
+                "failure tells a reviewer (the report shows it beside the points)"
+            )
     if problems:
         raise pytest.UsageError("invalid hidden suite:\n" + "\n".join(problems))
+
+
+def _describe(item: pytest.Item) -> str:
+    """A test's description: its function's docstring, cleaned."""
+    doc = getattr(getattr(item, "function", None), "__doc__", None)
+    return inspect.cleandoc(doc) if isinstance(doc, str) else ""
 
 
 # --------------------------------------------------------------------------- results
@@ -171,6 +185,7 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
         "category": category.args[0] if category and category.args else "",
         "weight": float(weight.args[0]) if weight and weight.args else 1.0,
         "public": item.get_closest_marker("public") is not None,
+        "description": _describe(item),
         "outcome": "passed",
         "duration_s": 0.0,
         "message": "",
@@ -239,6 +254,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         candidate_wall_s=round(state.log.wall_s, 4),
         calls=state.log.count,
         sandbox_restarts=state.restarts,
+        sandbox_start_s=round(state.sandbox_start_s, 4),
+        llm_start_s=round(state.llm_start_s, 4),
         runtimes=sorted(state.runtimes),
         infra_errors=state.infra,
     )
@@ -308,8 +325,10 @@ def ws_llm_endpoints(
     if state.track != "ai":
         yield None
         return
+    started = time.monotonic()
     if isinstance(ws_backend, LocalBackend):
         with LocalMockLLM() as local:
+            state.llm_start_s = time.monotonic() - started
             yield local.endpoints
         return
     from worksample.sandboxes import DockerBackend, find_image
@@ -322,6 +341,7 @@ def ws_llm_endpoints(
         )
     with MockLLMService(ws_backend, info.tag) as service:
         _note_runtime(state, service)
+        state.llm_start_s = time.monotonic() - started
         yield service.endpoints
 
 
@@ -368,6 +388,7 @@ def candidate(
                 f"`worksample images build --track {state.track}`"
             )
         image = info.tag
+    started = time.monotonic()
     with ws_backend.open_session(
         image=image, limits=state.limits, network=network, env=env
     ) as session:
@@ -375,6 +396,7 @@ def candidate(
         session.put_files(files, SUBMISSION_DIR)
         if provided:
             session.put_files(provided, SUBMISSION_DIR)
+        state.sandbox_start_s = time.monotonic() - started
         yield Candidate(session, state.log, sandboxed=ws_backend.isolated)
         state.restarts = getattr(session, "restarts", 0)
 

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 from worksample.cli._common import err_console, grading_options, resolve_exercise
 from worksample.graders import Report, grade
 from worksample.sandboxes import BackendName
@@ -96,3 +97,20 @@ def print_report(report: Report, console: Console) -> None:
         f"[bold]Score {report.score:.1f} / 100[/bold]  ·  {sandbox}  ·  "
         f"{report.timings.total_s:.1f} s" + ("  ·  public tests only" if report.public_only else "")
     )
+    print_points_lost(report, console)
+
+
+def print_points_lost(report: Report, console: Console) -> None:
+    """Where the points went, the largest loss first: what each lost test checks."""
+    losses = report.losses
+    if not losses:
+        console.print("No points lost.")
+        return
+    total = sum(t.points_lost for t in losses)
+    table = Table(title=f"Points lost ({total:.2f} of 100)", title_justify="left")
+    for col in ("points", "test", "category", "what it checks"):
+        table.add_column(col, overflow="fold", justify="right" if col == "points" else "left")
+    for t in losses:
+        # Authors' words, not markup: a "[doc:ID]" in a docstring stays as written.
+        table.add_row(f"-{t.points_lost:.2f}", Text(t.name), t.category, Text(t.summary))
+    console.print(table, highlight=False)

@@ -52,7 +52,7 @@ def serve(
     app = create_app(settings)
     if demo:
         with Session(app.state.engine) as session:
-            seeded = seed_demo(session, settings=settings)
+            seeded = seed_demo(session, settings=settings, enqueue=app.state.queue.enqueue)
         if seeded.admin_password:
             console.print("[bold]Demo organisation created.[/bold] Sign in as:")
             console.print(
@@ -62,6 +62,10 @@ def serve(
             console.print("  This password is shown once. Candidate links are in the outbox.")
             for link in seeded.candidate_links:
                 console.print(f"  candidate link: {link}", markup=False)
+            console.print(
+                f"  {seeded.candidates} demo candidates at every stage; "
+                f"{seeded.finals} final submissions grading in the background."
+            )
     console.print(f"[bold green]worksample is running at {settings.base_url}[/bold green]")
     if workers == 1:
         uvicorn.run(app, host=host, port=port, **UVICORN)

@@ -98,6 +98,7 @@ class Invitation(SQLModel, table=True):
     candidate_name: str = Field(max_length=200)
     token_hash: str = Field(max_length=64, unique=True, index=True)
     deadline_at: datetime
+    opened_at: datetime | None = None  # the link first redeemed
     started_at: datetime | None = None
     revoked_at: datetime | None = None
     # Taken by a conditional UPDATE in the upload's transaction, so uploads made
@@ -158,6 +159,22 @@ class GradingRun(SQLModel, table=True):
     report_blob_id: int | None = Field(default=None, foreign_key="blob.id")
     created_at: datetime = Field(default_factory=utcnow)
     finished_at: datetime | None = None
+
+
+class Note(SQLModel, table=True):
+    """A reviewer's note on a candidate's work: on the invitation as a whole, or
+    anchored to a file and line of one submission, or to one test of its report."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="organisation.id", index=True)
+    invitation_id: int = Field(foreign_key="invitation.id", index=True)
+    submission_id: int | None = Field(default=None, foreign_key="submission.id")
+    path: str | None = Field(default=None, max_length=1000)
+    line: int | None = None
+    test_id: str | None = Field(default=None, max_length=500)
+    author_id: int = Field(foreign_key="user.id")
+    body: str = Field(max_length=5000)
+    created_at: datetime = Field(default_factory=utcnow)
 
 
 class AuditEvent(SQLModel, table=True):

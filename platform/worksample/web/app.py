@@ -19,7 +19,7 @@ from worksample.web.assets import mount_assets
 from worksample.web.deps import LoginRequired
 from worksample.web.middleware import BodyLimit, ErrorPage, InFlightLimit, SecurityHeaders
 from worksample.web.rendering import render
-from worksample.web.routes import auth, candidate, staff
+from worksample.web.routes import auth, candidate, code, staff
 from worksample.web.services.errors import Forbidden, Invalid, NotFound
 from worksample.worker.queue import make_queue
 
@@ -66,6 +66,7 @@ def create_app(settings: Settings, *, start_worker: bool | None = None) -> FastA
     app.include_router(auth.router)
     app.include_router(staff.router)
     app.include_router(candidate.router)
+    app.include_router(code.router)
 
     @app.exception_handler(LoginRequired)
     async def _login(request: Request, exc: LoginRequired) -> Response:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +27,15 @@ def render_markdown(text: str) -> str:
 
 templates.env.filters["markdown"] = render_markdown
 templates.env.filters["visible"] = visible
+
+
+def test_anchor(test_id: str) -> str:
+    """A fragment id for a test's row: readable, and unique by a short hash."""
+    slug = re.sub(r"[^A-Za-z0-9_-]+", "-", test_id.rsplit("::", 1)[-1]).strip("-")
+    return f"t-{slug[:60]}-{hashlib.sha256(test_id.encode()).hexdigest()[:6]}"
+
+
+templates.env.filters["test_anchor"] = test_anchor
 
 
 def render(

@@ -25,6 +25,10 @@ def _explain(run) -> str:
 
 
 def test_ask_answers_with_a_citation(candidate):
+    """`ask` on a public question prints a JSON answer holding "20 GB", citing only `it-phones`,
+    with `answerable` true. A failure means the basic retrieve, prompt and cite path does not work
+    with the mock model.
+    """
     run = candidate.run(["python", "-m", "solution", "ask", PUBLIC[0]["question"]], timeout=120)
     assert run.exit_code == 0, f"ask failed: {_explain(run)}"
     answer = json.loads(run.text("stdout").strip().splitlines()[-1])
@@ -34,6 +38,11 @@ def test_ask_answers_with_a_citation(candidate):
 
 
 def test_batch_writes_one_answer_per_question(candidate):
+    """`batch` on three public questions writes one answer per id, answers and cites the
+    lost-property page correctly, and abstains (`answerable` false, no citations) on the question
+    the handbook does not answer. A failure means the batch contract or abstention is broken before
+    any hidden question is asked.
+    """
     lines = "".join(json.dumps(q) + "\n" for q in PUBLIC).encode()
     candidate.put_files({"questions.jsonl": lines}, dest="/work/public")
     run = candidate.run(

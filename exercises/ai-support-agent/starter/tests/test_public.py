@@ -43,6 +43,10 @@ def _first_tool_call_id(response):
 
 
 def test_order_status_round_trip(candidate, mock_llm):
+    """On the public order-status scenario, `chat` calls `get_order` with the model's arguments,
+    answers that tool call by its id and ends, after two model calls, with the tracking number in
+    its final answer. A failure means the basic tool-calling loop does not work.
+    """
     out, requests = _chat(candidate, mock_llm, "order_status", "Where is my order A1001?")
     assert set(out) >= {"final", "tool_calls", "steps"}
     assert out["steps"] == 2 and len(requests) == 2

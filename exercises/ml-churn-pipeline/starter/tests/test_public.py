@@ -54,10 +54,17 @@ def trained(candidate):
 
 
 def test_train_exits_zero(trained):
+    """`train` on the official train.csv exits 0 in the sandbox. A failure means the grader cannot
+    train the model at all, and nearly every hidden test fails with it.
+    """
     assert trained.ok, f"train failed: {_explain(trained)}"
 
 
 def test_predict_writes_one_probability_per_row_in_order(candidate, trained):
+    """`predict` on 25 training rows (label removed, closure date blank) writes the header
+    `customer_id,churn_probability` and one probability in [0, 1] per row, in input order. A failure
+    means the grader cannot read the predictions it scores.
+    """
     assert trained.ok, f"train failed: {_explain(trained)}"
     content, ids = _sample()
     candidate.put_files({"sample.csv": content}, dest="/work/public")
@@ -87,6 +94,10 @@ def test_predict_writes_one_probability_per_row_in_order(candidate, trained):
 
 
 def test_evaluate_writes_report(candidate):
+    """`evaluate` writes report.json with `roc_auc`, `pr_auc`, `brier`, `threshold` and `f1`, each a
+    number in [0, 1]. A failure means the candidate's own evaluation cannot be compared with the
+    truth.
+    """
     candidate.put_files({"data/train.csv": TRAIN_CSV.read_bytes()})
     run = candidate.run(
         ["python", "-m", "solution", "evaluate", "--data", "data/train.csv", "--report", REPORT],

@@ -16,7 +16,7 @@ router = APIRouter()
 LOGIN_CSRF_COOKIE = "ws_login_csrf"
 
 
-def _safe_next(value: str | None) -> str:
+def safe_next(value: str | None, default: str = "/positions") -> str:
     # Only local paths: never an open redirect. Browsers read a backslash as a
     # slash ("/" + backslash + "host" is "//host") and drop tabs and newlines.
     if (
@@ -27,7 +27,7 @@ def _safe_next(value: str | None) -> str:
         and not any(ord(char) < 0x20 or ord(char) == 0x7F for char in value)
     ):
         return value
-    return "/positions"
+    return default
 
 
 @router.get("/")
@@ -85,7 +85,7 @@ def login(
     if user is None:
         return again("Wrong email or password.", 401)
     established = auth.start_session(db, user=user, replaces=previous)
-    response = RedirectResponse(_safe_next(next_path), status_code=303)
+    response = RedirectResponse(safe_next(next_path), status_code=303)
     set_session_cookie(
         response, request, settings, established.token, int(auth.STAFF_SESSION.total_seconds())
     )

@@ -80,6 +80,7 @@ def _enter(
     *,
     replaces: WebSession | None,
 ) -> Response:
+    invitations.mark_opened(db, invitation)
     established = auth.start_session(db, invitation=invitation, replaces=replaces)
     # Redirect to a URL without the token, so it stays out of history and logs.
     response = RedirectResponse("/c", status_code=303)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import unquote
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
@@ -18,8 +19,10 @@ from worksample.web.deps import (
     WebSessionDep,
 )
 from worksample.web.rendering import render
+from worksample.web.routes.auth import safe_next
 from worksample.web.services import (
     audit,
+    candidates,
     grading,
     invitations,
     mail,
@@ -150,6 +153,70 @@ def invite(
     return RedirectResponse(f"/positions/{position_id}", status_code=303)
 
 
+@router.get("/invitations/{invitation_id}")
+def candidate_file_page(
+    request: Request, db: SessionDep, user: CurrentUser, settings: SettingsDep, invitation_id: RowId
+) -> Response:
+    return _candidate_file(request, db, user, settings, invitation_id)
+
+
+def _candidate_file(
+    request: Request,
+    db: SessionDep,
+    user: CurrentUser,
+    settings: SettingsDep,
+    invitation_id: int,
+    *,
+    errors: list[str] | None = None,
+    form: dict[str, str] | None = None,
+) -> Response:
+    view = candidates.candidate_file(
+        db, user=user, invitation_id=invitation_id, exercises_dir=settings.exercises_dir
+    )
+    return render(
+        request,
+        "candidates/file.html",
+        {"user": user, "view": view, "errors": errors or [], "form": form or {}},
+        status_code=400 if errors else 200,
+    )
+
+
+# Before the invitation actions below, whose `{action}` would take "notes".
+@router.post("/invitations/{invitation_id}/notes", dependencies=[CsrfChecked])
+def add_note(
+    request: Request,
+    db: SessionDep,
+    user: CurrentUser,
+    settings: SettingsDep,
+    invitation_id: RowId,
+    body: Annotated[str, Form()],
+    submission_id: Annotated[str, Form()] = "",
+    path: Annotated[str, Form()] = "",
+    line: Annotated[str, Form()] = "",
+    test_id: Annotated[str, Form()] = "",
+    back: Annotated[str, Form()] = "",
+) -> Response:
+    """A note from the candidate's file, a code page (a file and line) or the
+    report (a test); back where it was written, or to the candidate's file."""
+    invitation = candidates.get_invitation(db, user=user, invitation_id=invitation_id)
+    # A file's path comes percent-encoded (file names may hold anything).
+    form = {"body": body, "submission_id": submission_id, "path": unquote(path), "line": line}
+    form |= {"test_id": test_id}
+    try:
+        data = candidates.NoteCreate.model_validate(
+            {key: value or None for key, value in form.items() if key != "body"} | {"body": body}
+        )
+        candidates.add_note(db, user=user, invitation=invitation, data=data)
+    except (ValidationError, Invalid) as exc:
+        return _candidate_file(
+            request, db, user, settings, invitation_id, errors=_errors(exc), form=form
+        )
+    target = safe_next(back, default=f"/invitations/{invitation_id}")
+    if data.line and "#" not in target:
+        target += f"#L{data.line}"  # back to the line the note is on
+    return RedirectResponse(target, status_code=303)
+
+
 @router.post("/invitations/{invitation_id}/{action}", dependencies=[CsrfChecked])
 def invitation_action(
     request: Request,
@@ -208,7 +275,22 @@ async def report_page(
     request: Request, db: SessionDep, user: CurrentUser, run_id: RowId
 ) -> Response:
     view = reviews.report_for_staff(db, user=user, run_id=run_id)
-    return render(request, "reviews/report.html", {"user": user, "view": view})
+    notes: dict[str | None, list[candidates.NoteView]] = {}
+    for note in candidates.notes_on(db, submission=view.submission):
+        notes.setdefault(note.note.test_id, []).append(note)
+    return render(request, "reviews/report.html", {"user": user, "view": view, "notes": notes})
+
+
+@router.get("/runs/{run_id}/debrief")
+async def debrief_page(
+    request: Request, db: SessionDep, user: CurrentUser, run_id: RowId
+) -> Response:
+    """For the follow-up interview: per category below full marks, the exercise's
+    prompts and what the failed tests check; printable."""
+    view = reviews.report_for_staff(db, user=user, run_id=run_id)
+    if view.report is None or view.report.status != "graded":
+        raise Invalid("this submission has no graded report yet")
+    return render(request, "reviews/debrief.html", {"user": user, "view": view})
 
 
 @router.post("/runs/{run_id}/retry", dependencies=[CsrfChecked])

@@ -151,6 +151,14 @@ def redeem(session: Session, *, token: str) -> Invitation | None:
     return invitation
 
 
+def mark_opened(session: Session, invitation: Invitation) -> None:
+    """The first time the link is redeemed, for the candidate's file (committed
+    with the session the redemption starts)."""
+    if invitation.opened_at is None:
+        invitation.opened_at = utcnow()
+        session.add(invitation)
+
+
 def _mail_link(
     session: Session,
     *,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from sqlalchemy import bindparam, update
@@ -113,7 +114,19 @@ def has_final(session: Session, *, invitation: Invitation) -> bool:
 
 def required_paths(exercises_dir: Path, exercise_id: str) -> tuple[str, ...]:
     """The paths an upload for this exercise must hold; none when this host cannot
-    read the exercise (the grader then says why, as an infrastructure error)."""
+    read the exercise (the grader then says why, as an infrastructure error).
+
+    Asked on every upload and every code page: the manifest is read again only
+    when its file changes (a stat instead of parsing and validating it)."""
+    try:
+        stamp = (exercises_dir / exercise_id / "exercise.toml").stat()
+    except OSError:
+        return ()
+    return _required(exercises_dir, exercise_id, stamp.st_mtime_ns, stamp.st_size, stamp.st_ino)
+
+
+@lru_cache(maxsize=64)
+def _required(exercises_dir: Path, exercise_id: str, *_stamp: int) -> tuple[str, ...]:
     try:
         return tuple(find_exercise(exercises_dir, exercise_id).manifest.submission.required)
     except ExerciseError:

@@ -12,3 +12,13 @@ document.addEventListener("submit", function (event) {
     event.preventDefault();
   }
 });
+// On a code page, a click on a line number (#L12) fills in the note form's line.
+function fillNoteLine() {
+  var found = /^#L(\d+)$/.exec(window.location.hash);
+  var field = document.getElementById("note-line");
+  if (found && field) {
+    field.value = found[1];
+  }
+}
+window.addEventListener("hashchange", fillNoteLine);
+document.addEventListener("DOMContentLoaded", fillNoteLine);

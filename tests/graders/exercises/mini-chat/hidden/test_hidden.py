@@ -9,6 +9,10 @@ PASSAGES = [
 
 
 def test_uses_the_model_once_with_delimited_documents(candidate, mock_llm):
+    """Asked where visitors park, `ask` cites only the parking passage, calls the model exactly once
+    and sends the passages as delimited `<doc id=...>` blocks. A failure means documents are not
+    passed as data the model can cite, or the model is called more than needed.
+    """
     mock_llm.reset()
     out = candidate.call("solution:ask", "Where do visitors park?", PASSAGES)
     assert out.ok, out.error
@@ -19,6 +23,9 @@ def test_uses_the_model_once_with_delimited_documents(candidate, mock_llm):
 
 
 def test_refuses_without_support(candidate):
+    """A question no passage answers gets an answer without citations. A failure means the pipeline
+    cites documents that do not support what it says.
+    """
     out = candidate.call("solution:ask", "What is the wifi password?", PASSAGES)
     assert out.ok, out.error
     assert out.value["citations"] == []

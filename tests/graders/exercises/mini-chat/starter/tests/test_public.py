@@ -9,6 +9,9 @@ PASSAGES = [
 
 
 def test_answers_with_a_citation(candidate):
+    """Asked when the office opens, `ask` answers "9 am" and cites only the hours passage. A failure
+    means answers are not grounded in, or not attributed to, the passages given.
+    """
     out = candidate.call("solution:ask", "When does the office open?", PASSAGES)
     assert out.ok, out.error
     assert "9 am" in out.value["answer"]

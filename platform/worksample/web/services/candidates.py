@@ -1,0 +1,300 @@
+"""The candidate's file: one page per invitation, for staff.
+
+Who, what happened when (invited, link opened, clock started, each upload and
+grading, staff actions, notes), every upload with its run, what changed from
+one upload to the next, and the reviewers' notes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from pydantic import BaseModel, Field, field_validator
+from sqlmodel import Session, col, select
+from worksample.db import (
+    AuditEvent,
+    GradingRun,
+    Invitation,
+    Note,
+    Position,
+    RunStatus,
+    Submission,
+    SubmissionKind,
+    User,
+)
+from worksample.web.services import audit
+from worksample.web.services.code import FileChange, changes, submission_files
+from worksample.web.services.errors import Invalid, NotFound
+from worksample.web.text import OneLine
+
+
+@dataclass(frozen=True)
+class Upload:
+    submission: Submission
+    number: int  # 1 for the first upload of the invitation
+    run: GradingRun | None
+    previous: Submission | None
+    changes: list[FileChange] | None  # None: the archive could not be read
+
+    @property
+    def lines_added(self) -> int:
+        return sum(c.added_lines for c in self.changes or ())
+
+    @property
+    def lines_removed(self) -> int:
+        return sum(c.removed_lines for c in self.changes or ())
+
+
+@dataclass(frozen=True)
+class Event:
+    at: datetime
+    what: str
+    detail: str = ""
+    # What the event links to (the page builds the URL): an upload's code, a
+    # run's report, a note's line.
+    submission_id: int | None = None
+    run_id: int | None = None
+    note: NoteView | None = None
+
+
+@dataclass(frozen=True)
+class NoteView:
+    note: Note
+    author: str
+    submission_number: int | None
+
+    @property
+    def anchor(self) -> str:
+        """Where the note points, in words."""
+        note = self.note
+        if note.path and note.line:
+            return f"{note.path}, line {note.line}"
+        if note.path:
+            return note.path
+        if note.test_id:
+            return f"test {note.test_id}"
+        return "the candidate's work"
+
+
+@dataclass(frozen=True)
+class CandidateFile:
+    invitation: Invitation
+    position: Position
+    uploads: list[Upload]  # oldest first
+    events: list[Event]  # oldest first
+    notes: list[NoteView]  # newest first
+
+    @property
+    def final(self) -> Upload | None:
+        return next((u for u in self.uploads if u.submission.kind == SubmissionKind.final), None)
+
+
+def get_invitation(session: Session, *, user: User, invitation_id: int) -> Invitation:
+    invitation = session.get(Invitation, invitation_id)
+    if invitation is None or invitation.org_id != user.org_id:
+        raise NotFound
+    return invitation
+
+
+def candidate_file(
+    session: Session, *, user: User, invitation_id: int, exercises_dir: Path
+) -> CandidateFile:
+    invitation = get_invitation(session, user=user, invitation_id=invitation_id)
+    position = session.get(Position, invitation.position_id)
+    assert position is not None
+    submissions = list(
+        session.exec(
+            select(Submission)
+            .where(Submission.invitation_id == invitation.id)
+            .order_by(col(Submission.id))
+        )
+    )
+    runs = _runs_by_submission(session, [s.id or 0 for s in submissions])
+    uploads = []
+    before = None
+    previous: Submission | None = None
+    for number, submission in enumerate(submissions, start=1):
+        try:
+            files = submission_files(
+                session, submission, exercises_dir=exercises_dir, exercise_id=position.exercise_id
+            )
+            changed: list[FileChange] | None = changes(before, files)
+        except Invalid:
+            files, changed = None, None
+        latest = runs.get(submission.id or 0, [])
+        uploads.append(
+            Upload(submission, number, latest[-1] if latest else None, previous, changed)
+        )
+        before, previous = files, submission
+    numbers = {u.submission.id: u.number for u in uploads}
+    notes = _notes(session, invitation, numbers)
+    events = _events(session, invitation, uploads, runs, notes)
+    return CandidateFile(invitation, position, uploads, events, notes)
+
+
+def _runs_by_submission(session: Session, ids: list[int]) -> dict[int, list[GradingRun]]:
+    found: dict[int, list[GradingRun]] = {}
+    if not ids:
+        return found
+    query = (
+        select(GradingRun)
+        .where(col(GradingRun.submission_id).in_(ids))
+        .order_by(col(GradingRun.id))
+    )
+    for run in session.exec(query):
+        found.setdefault(run.submission_id, []).append(run)
+    return found
+
+
+def _notes(
+    session: Session, invitation: Invitation, numbers: dict[int | None, int]
+) -> list[NoteView]:
+    query = (
+        select(Note, User.name)
+        .join(User, col(User.id) == Note.author_id)
+        .where(Note.invitation_id == invitation.id)
+        .order_by(col(Note.id).desc())
+    )
+    return [
+        NoteView(note, name, numbers.get(note.submission_id)) for note, name in session.exec(query)
+    ]
+
+
+_ACTIONS = {
+    "invitation.create": "Invited",
+    "invitation.resend": "Link resent (the old one and its sessions ended)",
+    "invitation.extend": "Deadline extended",
+    "invitation.revoke": "Invitation revoked",
+}
+
+
+def _events(
+    session: Session,
+    invitation: Invitation,
+    uploads: list[Upload],
+    runs: dict[int, list[GradingRun]],
+    notes: list[NoteView],
+) -> list[Event]:
+    events: list[Event] = []
+    staff_actions = session.exec(
+        select(AuditEvent)
+        .where(
+            AuditEvent.org_id == invitation.org_id,
+            AuditEvent.target == f"invitation:{invitation.id}",
+            col(AuditEvent.action).in_(list(_ACTIONS)),
+        )
+        .order_by(col(AuditEvent.id))
+    )
+    invited_by = ""
+    for action in staff_actions:
+        if action.action == "invitation.create":
+            invited_by = action.actor
+            continue
+        events.append(
+            Event(action.at, _ACTIONS[action.action], f"by {action.actor} {action.detail}")
+        )
+    events.append(Event(invitation.created_at, "Invited", f"by {invited_by}" if invited_by else ""))
+    if invitation.opened_at:
+        events.append(Event(invitation.opened_at, "Opened the link"))
+    if invitation.started_at:
+        events.append(Event(invitation.started_at, "Started the clock"))
+    for upload in uploads:
+        submission = upload.submission
+        what = (
+            "Submitted the final version"
+            if submission.kind == SubmissionKind.final
+            else f"Uploaded practice run {upload.number}"
+        )
+        events.append(
+            Event(submission.created_at, what, submission.filename, submission_id=submission.id)
+        )
+        for run in runs.get(submission.id or 0, []):
+            if run.finished_at is None:
+                continue
+            events.append(Event(run.finished_at, *_run_event(run), run_id=run.id))
+    for view in notes:
+        events.append(Event(view.note.created_at, f"Note by {view.author}", view.anchor, note=view))
+    events.sort(key=lambda e: e.at)
+    return events
+
+
+def _run_event(run: GradingRun) -> tuple[str, str]:
+    if run.status == RunStatus.graded and run.score is not None:
+        what = "Graded on the public tests" if run.public_only else "Graded"
+        return (what, f"{run.score:.1f} / 100")
+    if run.status == RunStatus.rejected:
+        return ("Rejected", run.reason)
+    return ("Grading failed", run.reason)
+
+
+class NoteCreate(BaseModel):
+    body: str = Field(min_length=1, max_length=5000)
+    submission_id: int | None = Field(None, ge=1, le=2**63 - 1)
+    path: str | None = Field(None, max_length=1000)  # a file's path in the archive, as is
+    line: int | None = Field(None, ge=1, le=10_000_000)
+    test_id: OneLine | None = Field(None, max_length=500)
+
+    @field_validator("body")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("write something")
+        return value.strip()
+
+    @field_validator("path", "test_id", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if value == "" else value
+
+
+def add_note(session: Session, *, user: User, invitation: Invitation, data: NoteCreate) -> Note:
+    """Any staff role may write one; anchored where `data` says, within this invitation."""
+    if data.submission_id is not None:
+        submission = session.get(Submission, data.submission_id)
+        if submission is None or submission.invitation_id != invitation.id:
+            raise Invalid("that submission is not this candidate's")
+    elif data.path or data.test_id:
+        raise Invalid("a note on a file or a test names its submission")
+    if data.line is not None and not data.path:
+        raise Invalid("a note on a line names its file")
+    note = Note(
+        org_id=invitation.org_id,
+        invitation_id=invitation.id or 0,
+        submission_id=data.submission_id,
+        path=data.path,
+        line=data.line,
+        test_id=data.test_id,
+        author_id=user.id or 0,
+        body=data.body,
+    )
+    session.add(note)
+    session.flush()
+    anchor = NoteView(note, user.name, None).anchor
+    audit.record(
+        session,
+        org_id=user.org_id,
+        actor=user.email,
+        action="note.create",
+        target=f"invitation:{invitation.id}",
+        detail=f"note {note.id} on {anchor}",
+    )
+    session.commit()
+    session.refresh(note)
+    return note
+
+
+def notes_on(
+    session: Session, *, submission: Submission, path: str | None = None
+) -> list[NoteView]:
+    """The notes on one submission (on one of its files, with `path`), oldest first."""
+    query = (
+        select(Note, User.name)
+        .join(User, col(User.id) == Note.author_id)
+        .where(Note.submission_id == submission.id)
+        .order_by(col(Note.line), col(Note.id))
+    )
+    if path is not None:
+        query = query.where(Note.path == path)
+    return [NoteView(note, name, None) for note, name in session.exec(query)]

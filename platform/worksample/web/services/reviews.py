@@ -30,21 +30,21 @@ class ReportView:
 
 
 def submissions_for_position(session: Session, *, position: Position) -> list[ReviewRow]:
-    rows = []
+    """Every submission of the position with its latest run, in two queries."""
     query = (
         select(Submission, Invitation)
         .join(Invitation, col(Invitation.id) == Submission.invitation_id)
         .where(Invitation.position_id == position.id)
         .order_by(col(Submission.id).desc())
     )
-    for submission, invitation in session.exec(query):
-        run = session.exec(
-            select(GradingRun)
-            .where(GradingRun.submission_id == submission.id)
-            .order_by(col(GradingRun.id).desc())
-        ).first()
-        rows.append(ReviewRow(submission, invitation, run))
-    return rows
+    found = list(session.exec(query))
+    runs: dict[int, GradingRun] = {}
+    if found:
+        ids = [submission.id for submission, _ in found]
+        latest = select(GradingRun).where(col(GradingRun.submission_id).in_(ids))
+        for run in session.exec(latest.order_by(col(GradingRun.id))):
+            runs[run.submission_id] = run  # the latest wins
+    return [ReviewRow(sub, inv, runs.get(sub.id or 0)) for sub, inv in found]
 
 
 # SQLAlchemy's select and execute: SQLModel's are typed for at most four columns.

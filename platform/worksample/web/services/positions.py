@@ -123,12 +123,12 @@ def pipeline(session: Session, *, position: Position) -> list[PipelineRow]:
             finals[sub.invitation_id] = sub
     runs: dict[int, GradingRun] = {}
     if finals:
-        for run in session.exec(
+        for found in session.exec(
             select(GradingRun)
             .where(col(GradingRun.submission_id).in_([s.id for s in finals.values()]))
             .order_by(col(GradingRun.id))
         ):
-            runs[run.submission_id] = run  # the latest wins
+            runs[found.submission_id] = found  # the latest wins
     rows = []
     for inv in invitations:
         final = finals.get(inv.id or 0)

@@ -198,7 +198,7 @@ def add_note(
 ) -> Response:
     """A note from the candidate's file, a code page (a file and line) or the
     report (a test); back where it was written, or to the candidate's file."""
-    invitation = candidates.get_invitation(db, user=user, invitation_id=invitation_id)
+    invitation = invitations.get_invitation(db, user=user, invitation_id=invitation_id)
     # A file's path comes percent-encoded (file names may hold anything).
     form = {"body": body, "submission_id": submission_id, "path": unquote(path), "line": line}
     form |= {"test_id": test_id}

@@ -24,9 +24,9 @@ from worksample.db import (
     SubmissionKind,
     User,
 )
-from worksample.web.services import audit
+from worksample.web.services import audit, invitations
 from worksample.web.services.code import FileChange, changes, submission_files
-from worksample.web.services.errors import Invalid, NotFound
+from worksample.web.services.errors import Invalid
 from worksample.web.text import OneLine
 
 
@@ -91,17 +91,10 @@ class CandidateFile:
         return next((u for u in self.uploads if u.submission.kind == SubmissionKind.final), None)
 
 
-def get_invitation(session: Session, *, user: User, invitation_id: int) -> Invitation:
-    invitation = session.get(Invitation, invitation_id)
-    if invitation is None or invitation.org_id != user.org_id:
-        raise NotFound
-    return invitation
-
-
 def candidate_file(
     session: Session, *, user: User, invitation_id: int, exercises_dir: Path
 ) -> CandidateFile:
-    invitation = get_invitation(session, user=user, invitation_id=invitation_id)
+    invitation = invitations.get_invitation(session, user=user, invitation_id=invitation_id)
     position = session.get(Position, invitation.position_id)
     assert position is not None
     submissions = list(

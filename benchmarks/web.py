@@ -6,12 +6,18 @@ For each web process count, starts `worksample serve --workers N` on a free
 loopback port with a fresh data folder and the small test exercise, drives one
 candidate through a practice run and a graded final (real Docker grading),
 fills the position up to --submissions graded submissions (copies of that
-final for made-up candidates, written into the server's SQLite file), waits
-for the demo's own background gradings to finish, then loads each page (the
-status partial, the report, the candidate's file, the code tree and a file,
-both diffs, the pipeline) from --clients keep-alive connections for --seconds
-(after 2 s of warm-up) and prints p50/p95/p99 latency and requests/s beside a
-static file served by the same processes (the baseline), with the ratio to it.
+final for made-up candidates, each with a line of its own so that no two share
+a cache entry, and one of 5,000 files, written into the server's SQLite file),
+waits for the demo's own background gradings to finish, then:
+
+- opens each made-up candidate's file, code tree and starter-kit diff once,
+  one request at a time (first views: nothing about them is cached yet), and
+- loads each page (the status partial, the report, the candidate's file, the
+  code tree and a file, both diffs, the pipeline; the candidate's file and the
+  starter-kit diff also across all candidates in turn) from --clients
+  keep-alive connections for --seconds (after 2 s of warm-up), and prints
+  p50/p95/p99 latency and requests/s beside a static file served by the same
+  processes (the baseline), with the ratio to it.
 
 The load comes from wrk (Debian: `apt-get install wrk`), a C program: a Python
 load generator on the same two cores spent more CPU than the server and
@@ -22,12 +28,14 @@ Goal (README): p95 under 50 ms for both pages on 2 cores.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import io
 import json
 import os
 import re
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -164,22 +172,38 @@ def prepare(base: str, data_dir: str) -> Prepared:
     )  # fmt: skip
 
 
-def fill_position(data_dir: str, prepared: Prepared, total: int) -> None:
+@dataclass(frozen=True)
+class Filled:
+    copies: list[tuple[int, int]]  # (invitation id, submission id) of each made-up candidate
+    many_files: int  # a submission of 5,000 files
+
+
+def fill_position(data_dir: str, prepared: Prepared, total: int) -> Filled:
     """`total` submissions in the benchmark's position: the candidate's own, and
-    copies of its graded final for made-up candidates, written straight into
-    the server's SQLite file (grading 200 would take the benchmark an hour)."""
+    for made-up candidates copies of its graded final, each with a line of its
+    own (so no two share a cache entry), plus one of 5,000 files; written
+    straight into the server's SQLite file (grading 200 would take an hour)."""
     from sqlmodel import Session, select
     from worksample.db import Blob, GradingRun, Invitation, Submission, make_engine
 
     engine = make_engine(f"sqlite:///{Path(data_dir).resolve() / 'worksample.db'}")
+    copies = []
     with Session(engine) as session:
         final = session.get(Submission, prepared.final_id)
         run = session.get(GradingRun, prepared.run_id)
         invitation = session.get(Invitation, prepared.invitation_id)
-        assert final and run and invitation
+        blob = session.get(Blob, final.archive_blob_id) if final else None
+        assert final and run and invitation and blob
+        with zipfile.ZipFile(io.BytesIO(blob.data)) as zf:
+            files = {name: zf.read(name).decode() for name in zf.namelist()}
         have = len(session.exec(select(Submission.id).join(Invitation).where(
             Invitation.position_id == prepared.position_id)).all())  # fmt: skip
-        for n in range(total - have):
+        many = {**files} | {f"pkg{n % 50:02d}/mod{n:04d}.py": f"N = {n}\n" for n in range(5000)}
+        variants = [
+            {**files, "solution.py": files["solution.py"] + f"# candidate {n}\n"}
+            for n in range(total - have - 1)
+        ] + [many]
+        for n, variant in enumerate(variants):
             other = Invitation(
                 org_id=invitation.org_id, position_id=invitation.position_id,
                 candidate_email=f"bench.{n}@example.com", candidate_name=f"Bench {n}",
@@ -188,16 +212,15 @@ def fill_position(data_dir: str, prepared: Prepared, total: int) -> None:
             )  # fmt: skip
             session.add(other)
             session.flush()
-            blob = session.get(Blob, final.archive_blob_id)
-            assert blob
-            copy = Blob(sha256=blob.sha256, size=blob.size, media_type=blob.media_type,
-                        data=blob.data)  # fmt: skip
+            data = zipped(variant)
+            sha = hashlib.sha256(data).hexdigest()
+            copy = Blob(sha256=sha, size=len(data), media_type=blob.media_type, data=data)
             session.add(copy)
             session.flush()
             sub = Submission(
                 org_id=final.org_id, invitation_id=other.id or 0, kind=final.kind,
-                archive_blob_id=copy.id or 0, filename=final.filename, sha256=final.sha256,
-                size=final.size,
+                archive_blob_id=copy.id or 0, filename=final.filename, sha256=sha,
+                size=len(data),
             )  # fmt: skip
             session.add(sub)
             session.flush()
@@ -206,8 +229,10 @@ def fill_position(data_dir: str, prepared: Prepared, total: int) -> None:
                 status=run.status, attempts=1, score=run.score,
                 report_blob_id=run.report_blob_id, finished_at=run.finished_at,
             ))  # fmt: skip
+            copies.append((other.id or 0, sub.id or 0))
         session.commit()
     engine.dispose()
+    return Filled(copies[:-1], copies[-1][1])
 
 
 def wait_until_idle(data_dir: str) -> None:
@@ -227,17 +252,59 @@ def wait_until_idle(data_dir: str) -> None:
     engine.dispose()
 
 
+ROTATE = """
+paths = {%s}
+i = 0
+request = function()
+  i = i %% #paths + 1
+  return wrk.format(nil, paths[i])
+end
+"""
+
+
 def wrk(
-    url: str, *, clients: int, seconds: float, headers: dict[str, str], script: Path
+    base: str,
+    paths: str | list[str],
+    *,
+    clients: int,
+    seconds: float,
+    headers: dict[str, str],
+    scratch: Path,
 ) -> dict[str, float]:
+    """One row: a path, or a list of paths taken in turn (a Lua `request`)."""
+    script = scratch / "row.lua"
+    rotate = "" if isinstance(paths, str) else ROTATE % ", ".join(f'"{p}"' for p in paths)
+    script.write_text(rotate + WRK_REPORT)
+    first = paths if isinstance(paths, str) else paths[0]
     command = ["wrk", "-t1", f"-c{clients}", f"-d{seconds}s", "--timeout", "10s", "-s", str(script)]
     for name, value in headers.items():
         command += ["-H", f"{name}: {value}"]
-    out = subprocess.run([*command, url], check=True, capture_output=True, text=True).stdout
+    out = subprocess.run(
+        [*command, base + first], check=True, capture_output=True, text=True
+    ).stdout
     result: dict[str, float] = json.loads(out.strip().splitlines()[-1])
     if result["errors"]:
-        sys.exit(f"{url}: {result['errors']:.0f} errors (non-2xx or socket) under load")
+        sys.exit(f"{first}: {result['errors']:.0f} errors (non-2xx or socket) under load")
     return result
+
+
+def first_views(base: str, cookies: dict[str, str], paths: dict[str, list[str]]) -> None:
+    """Each page opened once, one after another: nothing about it is cached yet
+    in the process that answers (two processes: the other may have it)."""
+    print(f"\nfirst views, one client, one request at a time{'':4} {'p50 ms':>7} {'p95 ms':>7} "
+          f"{'max ms':>7} {'n':>5}")  # fmt: skip
+    with httpx.Client(base_url=base, cookies=cookies) as client:
+        for name, urls in paths.items():
+            took = []
+            for url in urls:
+                start = time.perf_counter()
+                response = client.get(url)
+                took.append((time.perf_counter() - start) * 1000)
+                if response.status_code != 200:
+                    sys.exit(f"{url}: {response.status_code}")
+            p95 = statistics.quantiles(took, n=20)[-1] if len(took) > 1 else took[0]
+            print(f"{name:50} {statistics.median(took):7.1f} {p95:7.1f} {max(took):7.1f} "
+                  f"{len(took):5d}")  # fmt: skip
 
 
 def serve(workers: int, port: int, data: str) -> subprocess.Popen[bytes]:
@@ -256,7 +323,7 @@ def serve(workers: int, port: int, data: str) -> subprocess.Popen[bytes]:
     )
 
 
-def measure(workers: int, args: argparse.Namespace, script: Path) -> None:
+def measure(workers: int, args: argparse.Namespace, scratch: Path) -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory() as data:
@@ -269,7 +336,7 @@ def measure(workers: int, args: argparse.Namespace, script: Path) -> None:
                 except httpx.HTTPError:
                     time.sleep(0.1)
             prepared = prepare(base, data)
-            fill_position(data, prepared, args.submissions)
+            filled = fill_position(data, prepared, args.submissions)
             wait_until_idle(data)
             run_id, staff, cand = prepared.run_id, prepared.staff, prepared.candidate
             p = prepared
@@ -279,15 +346,27 @@ def measure(workers: int, args: argparse.Namespace, script: Path) -> None:
             )
             assert stylesheet, "no hashed stylesheet on /login"
             reviewer = {"Cookie": f"ws_session={staff['ws_session']}"}
-            rows = [
+            others, n = filled.copies, len(filled.copies)
+            files = [f"/invitations/{i}" for i, _ in others]
+            kit_diffs = [f"/submissions/{s}/diff" for _, s in others]
+            first_views(base, staff, {
+                f"candidate's file, {n} candidates": files,
+                f"code: tree, {n} submissions": [f"/submissions/{s}/code/" for _, s in others],
+                f"diff: the starter kit, {n} submissions": kit_diffs,
+                "code: tree of 5,000 files": [f"/submissions/{filled.many_files}/code/"],
+            })  # fmt: skip
+            rows: list[tuple[str, str | list[str], dict[str, str]]] = [
                 ("static file (baseline)", stylesheet.group(1), {}),
                 ("candidate status partial", f"/c/runs/{run_id}",
                  {"Cookie": f"ws_session={cand['ws_session']}", "HX-Request": "true"}),
                 ("report page", f"/runs/{run_id}", reviewer),
                 ("candidate's file", f"/invitations/{p.invitation_id}", reviewer),
+                (f"  the same, {n} in turn", files, reviewer),
                 ("code: tree + DESIGN.md", f"/submissions/{p.final_id}/code/", reviewer),
+                ("code: tree of 5,000 files", f"/submissions/{filled.many_files}/code/", reviewer),
                 ("code: a file", f"/submissions/{p.final_id}/code/solution.py", reviewer),
                 ("diff: the starter kit", f"/submissions/{p.final_id}/diff", reviewer),
+                (f"  the same, {n} in turn", kit_diffs, reviewer),
                 ("diff: practice to final", f"/submissions/{p.practice_id}/diff/{p.final_id}",
                  reviewer),
                 (f"pipeline ({args.submissions} candidates)", f"/positions/{p.position_id}",
@@ -297,10 +376,10 @@ def measure(workers: int, args: argparse.Namespace, script: Path) -> None:
                   f"{args.seconds} s per row")  # fmt: skip
             print(f"{'':30} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'req/s':>7} {'x base':>7}")
             base_rps = 0.0
-            for name, path, headers in rows:
-                wrk(base + path, clients=args.clients, seconds=2, headers=headers, script=script)
-                r = wrk(base + path, clients=args.clients, seconds=args.seconds, headers=headers,
-                        script=script)  # fmt: skip
+            for name, paths, headers in rows:
+                options = {"clients": args.clients, "headers": headers, "scratch": scratch}
+                wrk(base, paths, seconds=2, **options)
+                r = wrk(base, paths, seconds=args.seconds, **options)
                 rps = r["requests"] / (r["us"] / 1e6)
                 base_rps = base_rps or rps
                 print(f"{name:30} {r['p50']:7.1f} {r['p95']:7.1f} {r['p99']:7.1f} {rps:7.0f} "
@@ -324,10 +403,8 @@ def main() -> None:
     load = os.getloadavg()
     print(f"{os.cpu_count()} cores, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
     with tempfile.TemporaryDirectory() as scratch:
-        script = Path(scratch) / "report.lua"
-        script.write_text(WRK_REPORT)
         for workers in (int(w) for w in args.workers.split(",")):
-            measure(workers, args, script)
+            measure(workers, args, Path(scratch))
 
 
 if __name__ == "__main__":

@@ -29,7 +29,8 @@ from fastapi.testclient import TestClient
 from pages import enter_as_candidate, sign_in, text
 from sqlmodel import Session
 from worksample.db import Invitation, Organisation, Role, Submission, SubmissionKind, User
-from worksample.web.services.code import FileChange, changes, submission_files
+from worksample.web.services.code import submission_files
+from worksample.web.services.diffs import FileChange, changes
 from worksample.web.services.errors import Invalid
 
 SOLUTION = (MINI_ADD / "reference" / "solution.py").read_bytes()

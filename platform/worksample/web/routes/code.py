@@ -26,7 +26,7 @@ from fastapi.responses import Response
 from markupsafe import Markup
 from worksample.web.deps import CurrentUser, RowId, SessionDep, SettingsDep
 from worksample.web.rendering import render, templates
-from worksample.web.services import candidates, code
+from worksample.web.services import candidates, code, diffs
 from worksample.web.text import header_safe
 
 router = APIRouter()
@@ -54,7 +54,7 @@ def archive_url(submission_id: int) -> str:
 
 # A 5,000-file tree is some 450 KiB of HTML that only its files decide (its
 # links are relative), so it is rendered once per tree, not once per request.
-_trees: code.Lru[str, Markup] = code.Lru(entries=32, max_bytes=64 << 20)
+_trees: code.Lru[str, Markup] = code.Lru(entries=512, max_bytes=32 << 20)
 
 
 def tree_html(files: code.SubmissionFiles) -> Markup:
@@ -65,7 +65,26 @@ def tree_html(files: code.SubmissionFiles) -> Markup:
     return html
 
 
+# A diff's files are the larger part of its page and depend only on the two
+# trees and the uploads' ids (its links): rendered once per pair.
+_diff_bodies: code.Lru[tuple[str, str, int, int], Markup] = code.Lru(
+    entries=512, max_bytes=32 << 20
+)
+
+
+def diff_body(view: diffs.DiffView) -> Markup:
+    before = view.before.submission.id or 0 if view.before else 0
+    key = (*view.trees, before, view.after.submission.id or 0)
+    html = _diff_bodies.get(key) if view.trees != ("", "") else None
+    if html is None:
+        html = Markup(templates.get_template("code/_diff_body.html").render(view=view))
+        if view.trees != ("", ""):
+            _diff_bodies.put(key, html, len(html))
+    return html
+
+
 templates.env.globals.update(
+    diff_body=diff_body,
     tree_html=tree_html,
     tree_url=tree_url,
     file_url=file_url,
@@ -76,7 +95,7 @@ templates.env.globals.update(
 
 
 @router.get("/submissions/{submission_id}/code/")
-def tree_page(
+async def tree_page(
     request: Request, db: SessionDep, user: CurrentUser, settings: SettingsDep, submission_id: RowId
 ) -> Response:
     view = code.tree_view(
@@ -86,7 +105,7 @@ def tree_page(
 
 
 @router.get("/submissions/{submission_id}/code/{path:path}")
-def file_page(
+async def file_page(
     request: Request,
     db: SessionDep,
     user: CurrentUser,
@@ -114,17 +133,17 @@ def file_page(
 
 
 @router.get("/submissions/{submission_id}/diff")
-def starter_diff_page(
+async def starter_diff_page(
     request: Request, db: SessionDep, user: CurrentUser, settings: SettingsDep, submission_id: RowId
 ) -> Response:
-    view = code.diff_view(
+    view = diffs.diff_view(
         db, user=user, submission_id=submission_id, exercises_dir=settings.exercises_dir
     )
     return render(request, "code/diff.html", {"user": user, "view": view, "scope": view.after})
 
 
 @router.get("/submissions/{submission_id}/diff/{to_submission_id}")
-def upload_diff_page(
+async def upload_diff_page(
     request: Request,
     db: SessionDep,
     user: CurrentUser,
@@ -132,7 +151,7 @@ def upload_diff_page(
     submission_id: RowId,
     to_submission_id: RowId,
 ) -> Response:
-    view = code.diff_view(
+    view = diffs.diff_view(
         db,
         user=user,
         submission_id=submission_id,

@@ -154,7 +154,7 @@ def invite(
 
 
 @router.get("/invitations/{invitation_id}")
-def candidate_file_page(
+async def candidate_file_page(
     request: Request, db: SessionDep, user: CurrentUser, settings: SettingsDep, invitation_id: RowId
 ) -> Response:
     return _candidate_file(request, db, user, settings, invitation_id)

@@ -12,6 +12,7 @@ from datetime import datetime
 from pathlib import Path
 
 from pydantic import BaseModel, Field, field_validator
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 from worksample.db import (
     AuditEvent,
@@ -24,9 +25,10 @@ from worksample.db import (
     SubmissionKind,
     User,
 )
-from worksample.web.services import audit, invitations
-from worksample.web.services.code import FileChange, changes, submission_files
-from worksample.web.services.errors import Invalid
+from worksample.web.services import audit
+from worksample.web.services.code import submission_files
+from worksample.web.services.diffs import FileChange, changes
+from worksample.web.services.errors import Invalid, NotFound
 from worksample.web.text import OneLine
 
 
@@ -91,20 +93,43 @@ class CandidateFile:
         return next((u for u in self.uploads if u.submission.kind == SubmissionKind.final), None)
 
 
+# The page's queries, built once (building a statement costs more than running
+# it on these small, indexed reads): who, the uploads with their runs, the notes.
+_HEAD = (
+    select(Invitation, Position)
+    .join(Position, col(Position.id) == Invitation.position_id)
+    .where(col(Invitation.id) == bindparam("id"), col(Invitation.org_id) == bindparam("org_id"))
+)
+_UPLOADS = (
+    select(Submission, GradingRun)
+    .outerjoin(GradingRun, col(GradingRun.submission_id) == Submission.id)
+    .where(col(Submission.invitation_id) == bindparam("invitation_id"))
+    .order_by(col(Submission.id), col(GradingRun.id))
+)
+_NOTES = (
+    select(Note, User.name)
+    .join(User, col(User.id) == Note.author_id)
+    .where(col(Note.invitation_id) == bindparam("invitation_id"))
+    .order_by(col(Note.id).desc())
+)
+
+
 def candidate_file(
     session: Session, *, user: User, invitation_id: int, exercises_dir: Path
 ) -> CandidateFile:
-    invitation = invitations.get_invitation(session, user=user, invitation_id=invitation_id)
-    position = session.get(Position, invitation.position_id)
-    assert position is not None
-    submissions = list(
-        session.exec(
-            select(Submission)
-            .where(Submission.invitation_id == invitation.id)
-            .order_by(col(Submission.id))
-        )
-    )
-    runs = _runs_by_submission(session, [s.id or 0 for s in submissions])
+    """The page of an invitation of the user's organisation (another's is not
+    found): in five indexed queries, the session's own included."""
+    head = session.exec(_HEAD, params={"id": invitation_id, "org_id": user.org_id}).first()
+    if head is None:
+        raise NotFound
+    invitation, position = head
+    submissions: list[Submission] = []
+    runs: dict[int, list[GradingRun]] = {}
+    for submission, run in session.exec(_UPLOADS, params={"invitation_id": invitation.id}):
+        if not submissions or submissions[-1].id != submission.id:
+            submissions.append(submission)
+        if run is not None:
+            runs.setdefault(submission.id or 0, []).append(run)
     uploads = []
     before = None
     previous: Submission | None = None
@@ -127,32 +152,11 @@ def candidate_file(
     return CandidateFile(invitation, position, uploads, events, notes)
 
 
-def _runs_by_submission(session: Session, ids: list[int]) -> dict[int, list[GradingRun]]:
-    found: dict[int, list[GradingRun]] = {}
-    if not ids:
-        return found
-    query = (
-        select(GradingRun)
-        .where(col(GradingRun.submission_id).in_(ids))
-        .order_by(col(GradingRun.id))
-    )
-    for run in session.exec(query):
-        found.setdefault(run.submission_id, []).append(run)
-    return found
-
-
 def _notes(
     session: Session, invitation: Invitation, numbers: dict[int | None, int]
 ) -> list[NoteView]:
-    query = (
-        select(Note, User.name)
-        .join(User, col(User.id) == Note.author_id)
-        .where(Note.invitation_id == invitation.id)
-        .order_by(col(Note.id).desc())
-    )
-    return [
-        NoteView(note, name, numbers.get(note.submission_id)) for note, name in session.exec(query)
-    ]
+    rows = session.exec(_NOTES, params={"invitation_id": invitation.id})
+    return [NoteView(note, name, numbers.get(note.submission_id)) for note, name in rows]
 
 
 _ACTIONS = {
@@ -161,6 +165,17 @@ _ACTIONS = {
     "invitation.extend": "Deadline extended",
     "invitation.revoke": "Invitation revoked",
 }
+
+
+_STAFF_ACTIONS = (
+    select(AuditEvent)
+    .where(
+        col(AuditEvent.org_id) == bindparam("org_id"),
+        col(AuditEvent.target) == bindparam("target"),
+        col(AuditEvent.action).in_(list(_ACTIONS)),
+    )
+    .order_by(col(AuditEvent.id))
+)
 
 
 def _events(
@@ -172,13 +187,8 @@ def _events(
 ) -> list[Event]:
     events: list[Event] = []
     staff_actions = session.exec(
-        select(AuditEvent)
-        .where(
-            AuditEvent.org_id == invitation.org_id,
-            AuditEvent.target == f"invitation:{invitation.id}",
-            col(AuditEvent.action).in_(list(_ACTIONS)),
-        )
-        .order_by(col(AuditEvent.id))
+        _STAFF_ACTIONS,
+        params={"org_id": invitation.org_id, "target": f"invitation:{invitation.id}"},
     )
     invited_by = ""
     for action in staff_actions:

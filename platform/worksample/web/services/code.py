@@ -13,17 +13,17 @@ off, nh3 after), names go through `visible`, and bidirectional controls inside
 contents are shown as `\\u202e`-style escapes (the "Trojan Source" trick).
 What is shown is capped (`MAX_SHOWN_*`), so a 5 MB one-line file is a fast page.
 
-For other pages: `submission_files(session, submission, exercises_dir=...)` and
-`changes(before, after)`.
+For other pages: `submission_files(session, submission, exercises_dir=...)`;
+what changed between two trees is in `diffs`.
 """
 
 from __future__ import annotations
 
-import difflib
 import functools
 import hashlib
 import threading
-from collections import Counter, OrderedDict
+import time
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,19 +56,17 @@ from worksample.web.text import BIDI_CONTROLS, visible
 __all__ = [
     "BROWSE_LIMITS",
     "CodeScope",
-    "DiffView",
-    "FileChange",
     "FileEntry",
     "FileView",
     "Lru",
     "SubmissionFiles",
     "TreeView",
-    "changes",
-    "diff_view",
     "file_view",
+    "files_for",
     "get_archive",
     "get_scope",
     "get_upload_pair",
+    "readable",
     "starter_files",
     "submission_files",
     "tree_view",
@@ -80,25 +78,17 @@ BROWSE_LIMITS = IntakeLimits(max_members=20_000, max_depth=256, max_path_length=
 MAX_SHOWN_BYTES = 256 * _KiB  # of one file's page
 MAX_SHOWN_LINES = 5_000
 MAX_LINE_CHARS = 2_000
-MAX_FILE_DIFF_LINES = 5_000  # rows of one file's diff
-MAX_PAGE_DIFF_LINES = 20_000  # rows of a diff page, all files together
-MAX_PAGE_DIFF_FILES = 300  # files whose diff a page shows; the rest are listed
-# difflib's time grows faster than its input (a quarter second for 20,000 lines
-# of an adversarial few hundred distinct ones): beyond these, lines are counted.
-MAX_DIFF_INPUT_LINES = 20_000  # of one file, both sides
-MAX_CALL_DIFF_LINES = 200_000  # of one `changes()` or one diff page, all files
 _SNIFF = 8 * _KiB  # a NUL in the first 8 KiB is a binary file, as for git
-_CACHE_ENTRIES = 32
-_CACHE_BYTES = 256 * _MiB
+_CACHE_ENTRIES = 1024
+_CACHE_BYTES = 128 * _MiB
 _MARKDOWN = (".md", ".markdown")
 
 FileKind = Literal["text", "invalid_utf8", "binary"]
-ChangeKind = Literal["added", "removed", "changed"]
 
 # Shown, not obeyed: as text in Markdown's HTML (it may sit in an attribute) and
 # as a marked span in highlighted source (whose markup has no attributes from content).
 _BIDI_TEXT = {ord(c): f"\\u{ord(c):04x}" for c in BIDI_CONTROLS}
-_BIDI_SPAN = {
+BIDI_SPAN = {
     ord(c): f'<mark class="bidi" title="bidirectional control character">\\u{ord(c):04x}</mark>'
     for c in BIDI_CONTROLS
 }
@@ -157,7 +147,7 @@ def size_label(size: int) -> str:
     return f"{size / _MiB:.1f} MiB"
 
 
-def _kind(data: bytes) -> FileKind:
+def kind_of(data: bytes) -> FileKind:
     if b"\x00" in data[:_SNIFF]:
         return "binary"
     if data.isascii():
@@ -187,7 +177,7 @@ def _build(
     for path, data in files.items():
         folder, _, name = path.rpartition("/")
         entry = FileEntry(
-            path, visible(name), visible(path), quote(path), len(data), _kind(data), _is_doc(name)
+            path, visible(name), visible(path), quote(path), len(data), kind_of(data), _is_doc(name)
         )
         entries[path] = entry
         by_folder.setdefault(folder, []).append(entry)
@@ -330,19 +320,39 @@ def submission_files(
             .where(Invitation.id == submission.invitation_id)
         ).one()
     )
-    return _readable(_archive_files(session, submission, exercise_id, exercises_dir))
+    return readable(_archive_files(session, submission, exercise_id, exercises_dir))
 
 
-def _readable(files: SubmissionFiles) -> SubmissionFiles:
+def readable(files: SubmissionFiles) -> SubmissionFiles:
     if files.problem is not None:
         raise Invalid(f"The archive cannot be read: {files.problem}")
     return files
 
 
+# Loading an exercise reads and hashes all its files (its content hash is the
+# kit's cache key): a diff page would do that on every view. A kit is trusted
+# for a few seconds instead, so an author's edit shows within that time.
+STARTER_TTL_S = 10.0
+_kits: dict[tuple[Path, str], tuple[float, SubmissionFiles | str]] = {}
+
+
 def starter_files(exercises_dir: Path, exercise_id: str) -> SubmissionFiles | str:
     """The starter kit as a candidate downloads it, read by the same intake as an
     upload of it (so `<exercise>/solution.py` in the kit is `solution.py`, as in
-    the upload); or why there is none on this host."""
+    the upload); or why there is none on this host. Read again after
+    `STARTER_TTL_S` seconds."""
+    key, now = (exercises_dir, exercise_id), time.monotonic()
+    found = _kits.get(key)
+    if found is not None and found[0] > now:
+        return found[1]
+    kit = _starter_files(exercises_dir, exercise_id)
+    if len(_kits) > 256:  # exercise ids come from positions, but stay bounded
+        _kits.clear()
+    _kits[key] = (now + STARTER_TTL_S, kit)
+    return kit
+
+
+def _starter_files(exercises_dir: Path, exercise_id: str) -> SubmissionFiles | str:
     try:
         exercise = find_exercise(exercises_dir, exercise_id)
         kit = build_starter_kit(exercise)
@@ -350,88 +360,6 @@ def starter_files(exercises_dir: Path, exercise_id: str) -> SubmissionFiles | st
         return f"The exercise's starter kit is not available on this host: {exc}"
     required = exercise.manifest.submission.required
     return _files_of(hashlib.sha256(kit).hexdigest(), required, lambda: kit)
-
-
-# --- what changed ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class FileChange:
-    path: str
-    kind: ChangeKind
-    added_lines: int
-    removed_lines: int  # both 0 for binary files
-
-
-def _lines(data: bytes) -> list[str]:
-    """Lines as the file page numbers them (Pygments' rule: \\r\\n and \\r are \\n)."""
-    text = data.decode(errors="replace").replace("\r\n", "\n").replace("\r", "\n")
-    lines = text.split("\n")
-    if lines[-1] == "":
-        lines.pop()
-    return lines
-
-
-class _Budget:
-    """The lines difflib may still compare in one call."""
-
-    def __init__(self) -> None:
-        self.left = MAX_CALL_DIFF_LINES
-
-    def take(self, lines: int) -> bool:
-        if lines > MAX_DIFF_INPUT_LINES or lines > self.left:
-            return False
-        self.left -= lines
-        return True
-
-
-def _compare(
-    a: list[str], b: list[str], budget: _Budget
-) -> tuple[difflib.SequenceMatcher[str] | None, int, int]:
-    """difflib's matcher and (added, removed); None past the budget, and the
-    counts are then the lines each side has that the other has not."""
-    if not budget.take(len(a) + len(b)):
-        ca, cb = Counter(a), Counter(b)
-        return None, sum((cb - ca).values()), sum((ca - cb).values())
-    matcher = difflib.SequenceMatcher(None, a, b)
-    ops = matcher.get_opcodes()  # kept by the matcher for the hunks
-    added = sum(j2 - j1 for tag, _, _, j1, j2 in ops if tag in ("insert", "replace"))
-    removed = sum(i2 - i1 for tag, i1, i2, _, _ in ops if tag in ("delete", "replace"))
-    return matcher, added, removed
-
-
-def _change(path: str, old: bytes | None, new: bytes | None, budget: _Budget) -> FileChange:
-    binary = (old is not None and _kind(old) == "binary") or (
-        new is not None and _kind(new) == "binary"
-    )
-    if old is None:
-        return FileChange(path, "added", 0 if binary else len(_lines(new or b"")), 0)
-    if new is None:
-        return FileChange(path, "removed", 0, 0 if binary else len(_lines(old)))
-    if binary:
-        return FileChange(path, "changed", 0, 0)
-    _, added, removed = _compare(_lines(old), _lines(new), budget)
-    return FileChange(path, "changed", added, removed)
-
-
-# Keyed by intake's tree hashes: the same two trees, the same changes.
-_changes: Lru[tuple[str, str], tuple[FileChange, ...]] = Lru(entries=256, max_bytes=0)
-
-
-def changes(before: SubmissionFiles | None, after: SubmissionFiles) -> list[FileChange]:
-    """Added, removed and changed files (identical ones left out), sorted by path
-    (UTF-8 order, as intake sorts); `before=None` (a first upload): all added."""
-    key = (before.tree_sha256 if before else "", after.tree_sha256)
-    found = _changes.get(key)
-    if found is None:
-        old, budget = before.files if before else {}, _Budget()
-        found = tuple(
-            _change(path, old.get(path), after.files.get(path), budget)
-            for path in sorted(old.keys() | after.files.keys(), key=str.encode)
-            if old.get(path) != after.files.get(path)
-        )
-        _changes.put(key, found, 0)
-    return list(found)
 
 
 # --- who may see which submission --------------------------------------------------------
@@ -512,7 +440,7 @@ class TreeView:
 
 def tree_view(session: Session, *, user: User, submission_id: int, exercises_dir: Path) -> TreeView:
     scope = get_scope(session, user=user, submission_id=submission_id)
-    files = _files_for(session, scope, exercises_dir)
+    files = files_for(session, scope, exercises_dir)
     return TreeView(scope, files, _uploads(session, scope.invitation))
 
 
@@ -535,24 +463,24 @@ def _lexer_class(name: str) -> type[Lexer]:
         return lexer
 
 
-@functools.lru_cache(maxsize=32)
+@functools.lru_cache(maxsize=128)  # of texts up to MAX_SHOWN_BYTES
 def _highlight(text: str, name: str) -> tuple[str, ...]:
     lexer = _lexer_class(name)(stripnl=False, ensurenl=True)
-    out = highlight(text, lexer, HtmlFormatter(nowrap=True)).translate(_BIDI_SPAN)
+    out = highlight(text, lexer, HtmlFormatter(nowrap=True)).translate(BIDI_SPAN)
     lines = out.split("\n")
     expected = text.count("\n") + 1
     if len(lines) > expected and lines[-1] == "":
         lines.pop()
     if len(lines) != expected:  # a lexer that moved lines: plain text, numbered right
-        return tuple(str(escape(line)).translate(_BIDI_SPAN) for line in text.split("\n"))
+        return tuple(str(escape(line)).translate(BIDI_SPAN) for line in text.split("\n"))
     return tuple(lines)
 
 
-def _cut(line: str) -> tuple[str, int]:
+def cut_line(line: str) -> tuple[str, int]:
     return (line, 0) if len(line) <= MAX_LINE_CHARS else (line[:MAX_LINE_CHARS], len(line))
 
 
-def _cut_note(count: int) -> Markup:
+def cut_note(count: int) -> Markup:
     return Markup('<em class="cut">… {} more characters</em>').format(f"{count - MAX_LINE_CHARS:,}")
 
 
@@ -567,7 +495,7 @@ def file_view(
 ) -> FileView:
     """One file of a submission; a path not in it is not found."""
     scope = get_scope(session, user=user, submission_id=submission_id)
-    files = _readable(_files_for(session, scope, exercises_dir))
+    files = readable(files_for(session, scope, exercises_dir))
     entry = files.entries.get(path)
     if entry is None:
         raise NotFound
@@ -596,172 +524,17 @@ def file_view(
     if len(lines) > MAX_SHOWN_LINES:
         notes.append(f"The first {MAX_SHOWN_LINES:,} of {total:,} lines are shown.")
         lines = lines[:MAX_SHOWN_LINES]
-    cut = [_cut(line) for line in lines]
+    cut = [cut_line(line) for line in lines]
     if any(full for _, full in cut):
         notes.append(f"Lines longer than {MAX_LINE_CHARS:,} characters are cut.")
     shown = _highlight("\n".join(line for line, _ in cut), path.rsplit("/", 1)[-1]) if cut else ()
     out = tuple(
         # Pygments escapes what it highlights.
-        Markup(html) + _cut_note(full) if full else Markup(html)
+        Markup(html) + cut_note(full) if full else Markup(html)
         for html, (_, full) in zip(shown, cut, strict=True)
     )
     return FileView(scope, entry, out, None, total, tuple(notes))
 
 
-@dataclass(frozen=True)
-class DiffRow:
-    kind: Literal["hunk", "context", "added", "removed"]
-    old: int | None
-    new: int | None
-    text: Markup
-
-
-@dataclass(frozen=True)
-class FileDiff:
-    change: FileChange
-    entry: FileEntry  # the newer side's, or the older one's for a removed file
-    rows: tuple[DiffRow, ...]
-    notes: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class DiffView:
-    before: CodeScope | None  # None: the starter kit
-    after: CodeScope
-    changed: tuple[FileDiff, ...] = ()  # changed and added, by path
-    removed: tuple[FileDiff, ...] = ()
-    identical: tuple[FileEntry, ...] = ()
-    added_lines: int = 0
-    removed_lines: int = 0
-    problem: str | None = None
-    notes: tuple[str, ...] = ()
-
-
-def _row(
-    kind: Literal["context", "added", "removed"], old: int | None, new: int | None, line: str
-) -> DiffRow:
-    shown, full = _cut(line)
-    text = Markup(str(escape(shown)).translate(_BIDI_SPAN))  # escaped, then the spans added
-    return DiffRow(kind, old, new, text + _cut_note(full) if full else text)
-
-
-def _span(start: int, stop: int) -> str:
-    """A hunk header's range, as `difflib.unified_diff` writes it (`-0,0` for none)."""
-    length = stop - start
-    if length == 1:
-        return str(start + 1)
-    return f"{start + 1 if length else start},{length}"
-
-
-def _hunks(
-    matcher: difflib.SequenceMatcher[str], a: list[str], b: list[str], budget: int
-) -> list[DiffRow]:
-    """Rows of a unified diff with three lines of context, as `difflib.unified_diff`."""
-    rows: list[DiffRow] = []
-    for group in matcher.get_grouped_opcodes(3):
-        i1, i2, j1, j2 = group[0][1], group[-1][2], group[0][3], group[-1][4]
-        header = f"@@ -{_span(i1, i2)} +{_span(j1, j2)} @@"
-        rows.append(DiffRow("hunk", None, None, Markup(escape(header))))
-        for tag, x1, x2, y1, y2 in group:
-            if tag == "equal":
-                rows += [_row("context", x1 + k + 1, y1 + k + 1, a[x1 + k]) for k in range(x2 - x1)]
-                continue
-            rows += [_row("removed", k + 1, None, a[k]) for k in range(x1, x2)]
-            rows += [_row("added", None, k + 1, b[k]) for k in range(y1, y2)]
-        if len(rows) >= budget:
-            return rows[:budget]
-    return rows
-
-
-def _file_diff(
-    change: FileChange,
-    old: bytes | None,
-    new: bytes | None,
-    entry: FileEntry,
-    rows_left: int,
-    budget: _Budget,
-) -> FileDiff:
-    sides = [data for data in (old, new) if data is not None]
-    kinds = {_kind(data) for data in sides}
-    if "binary" in kinds:
-        sizes = " → ".join(size_label(len(data)) for data in sides)
-        return FileDiff(change, entry, (), (f"Binary file, {sizes}, not shown.",))
-    notes = []
-    if "invalid_utf8" in kinds:
-        notes.append("Not valid UTF-8: shown with � for the bytes that are not.")
-    if rows_left <= 0:
-        notes.append("Not shown: the page's limit of diffs is reached; open the file.")
-        return FileDiff(change, entry, (), tuple(notes))
-    a, b = _lines(old or b""), _lines(new or b"")
-    matcher, added, removed = _compare(a, b, budget)
-    if matcher is None:
-        notes.append("Too long to diff here: the line counts are the lines each side lacks.")
-        return FileDiff(change, entry, (), tuple(notes))
-    change = FileChange(change.path, change.kind, added, removed)  # as the rows show
-    rows = _hunks(matcher, a, b, min(rows_left, MAX_FILE_DIFF_LINES))
-    if not rows and change.kind == "changed":
-        notes.append("No line differs once line endings are made the same.")
-    elif len(rows) >= min(rows_left, MAX_FILE_DIFF_LINES):
-        notes.append(f"The diff is cut after {len(rows):,} lines.")
-    return FileDiff(change, entry, tuple(rows), tuple(notes))
-
-
-def _diff(
-    before: SubmissionFiles, after: SubmissionFiles, scopes: tuple[CodeScope | None, CodeScope]
-) -> DiffView:
-    changed: list[FileDiff] = []
-    removed: list[FileDiff] = []
-    rows_left, budget = MAX_PAGE_DIFF_LINES, _Budget()
-    for number, change in enumerate(changes(before, after)):
-        old, new = before.files.get(change.path), after.files.get(change.path)
-        entry = after.entries.get(change.path) or before.entries[change.path]
-        shown_rows = rows_left if number < MAX_PAGE_DIFF_FILES else 0
-        shown = _file_diff(change, old, new, entry, shown_rows, budget)
-        rows_left -= len(shown.rows)
-        (removed if change.kind == "removed" else changed).append(shown)
-    identical = tuple(
-        entry
-        for path, entry in after.entries.items()
-        if before.files.get(path) == after.files[path]
-    )
-    all_changes = [d.change for d in (*changed, *removed)]
-    notes = tuple(n for n in (before.note, after.note) if n)
-    return DiffView(
-        *scopes,
-        changed=tuple(changed),
-        removed=tuple(removed),
-        identical=identical,
-        added_lines=sum(c.added_lines for c in all_changes),
-        removed_lines=sum(c.removed_lines for c in all_changes),
-        notes=notes,
-    )
-
-
-def diff_view(
-    session: Session,
-    *,
-    user: User,
-    submission_id: int,
-    exercises_dir: Path,
-    to_submission_id: int | None = None,
-) -> DiffView:
-    """`submission_id` against its exercise's starter kit, or, with
-    `to_submission_id`, the changes from one upload to another of the same invitation."""
-    if to_submission_id is None:
-        after = get_scope(session, user=user, submission_id=submission_id)
-        kit = starter_files(exercises_dir, after.position.exercise_id)
-        if isinstance(kit, str):
-            return DiffView(None, after, problem=kit)
-        return _diff(kit, _readable(_files_for(session, after, exercises_dir)), (None, after))
-    first, second = get_upload_pair(
-        session, user=user, before_id=submission_id, after_id=to_submission_id
-    )
-    return _diff(
-        _readable(_files_for(session, first, exercises_dir)),
-        _readable(_files_for(session, second, exercises_dir)),
-        (first, second),
-    )
-
-
-def _files_for(session: Session, scope: CodeScope, exercises_dir: Path) -> SubmissionFiles:
+def files_for(session: Session, scope: CodeScope, exercises_dir: Path) -> SubmissionFiles:
     return _archive_files(session, scope.submission, scope.position.exercise_id, exercises_dir)

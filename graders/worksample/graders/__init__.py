@@ -27,10 +27,12 @@ from worksample.graders._intake import (
 from worksample.graders._kit import build_starter_kit, kit_requirements, kit_settings, kit_wheel
 from worksample.graders._options import GradingOptions
 from worksample.graders._report import Report, TestResult
+from worksample.graders._rubric import Criterion, Rubric
 from worksample.graders._validate import Finding, validate_exercise
 
 __all__ = [
     "Candidate",
+    "Criterion",
     "Exercise",
     "ExerciseError",
     "Finding",
@@ -38,6 +40,7 @@ __all__ = [
     "IntakeLimits",
     "Manifest",
     "Report",
+    "Rubric",
     "Submission",
     "SubmissionRejected",
     "SubmissionRules",

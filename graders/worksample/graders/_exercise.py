@@ -25,6 +25,7 @@ from pydantic import (
 )
 from worksample.graders._files import is_skipped, walk_files
 from worksample.graders._intake import _CONTROL, _DRIVE  # the names intake refuses, too
+from worksample.graders._rubric import RUBRIC_CRITERIA, Rubric
 from worksample.sandboxes import Limits
 
 MANIFEST = "exercise.toml"
@@ -145,11 +146,28 @@ class Manifest(BaseModel):
     grading: Grading = Field(default_factory=Grading)
     submission: SubmissionRules = Field(default_factory=_nothing_required)
     categories: list[Category] = Field(min_length=1)
+    rubric: Rubric = Field(
+        None,  # so a manifest without `[rubric]` gets _required_rubric's words
+        validate_default=True,
+        description="For human reviewers: criteria with four level anchors each, and guidance.",
+    )
     budgets: dict[str, float] = Field(
         default_factory=dict,
         description="Named resource budgets the hidden suite enforces (e.g. train_wall_s).",
     )
     validate_: Validate = Field(default_factory=Validate, alias="validate")
+
+    @field_validator("rubric", mode="before")
+    @classmethod
+    def _required_rubric(cls, value: object) -> object:
+        if value is None:
+            low, high = RUBRIC_CRITERIA
+            raise ValueError(
+                "the manifest has no [rubric]; give reviewers one: `guidance` and "
+                f"{low} to {high} [[rubric.criteria]] with four level anchors each "
+                "(see docs/authoring.md)"
+            )
+        return value
 
     @model_validator(mode="after")
     def _check(self) -> Manifest:

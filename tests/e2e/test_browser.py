@@ -9,6 +9,7 @@ screenshotted into artifacts/screenshots/.
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -269,4 +270,50 @@ def test_reviewers_read_the_code_the_diffs_and_each_others_notes(
     shot(admin, shots, "18-debrief")
     assert problems == [], problems
     for context in (staff, candidate, reviewing):
+        context.close()
+
+
+def test_a_manager_decides_and_tells_the_candidate(
+    server: Any, browser: Browser, shots: Path
+) -> None:
+    """On a demo candidate's file: advance with a reason and an email in the
+    standard words; the pipeline and the outbox show it; a reviewer sees the
+    decision and has no form to make one."""
+    staff = browser.new_context()
+    page = staff.new_page()
+    log_in(page, server, "admin@demo.example")
+    page.get_by_role("link", name=re.compile("— Add numbers")).click()
+    page.get_by_role("link", name="Priya Natarajan").click()
+    section = page.locator("form", has=page.get_by_role("button", name="Record the decision"))
+    expect(page.get_by_text("No decision yet.")).to_be_visible()
+    section.get_by_label("advance").check()
+    section.get_by_label("Why, for the team").fill("Fixed the practice run's bug; clear DESIGN.md.")
+    section.get_by_label("Tell the candidate by email").check()
+    section.get_by_text("The email").click()
+    expect(section.get_by_text("We would like to go on to the next step")).to_be_visible()
+    shot(page, shots, "19-decision-form")
+    section.get_by_role("button", name="Record the decision").click()
+    card = page.locator(".card.decision")
+    expect(card.locator(".badge")).to_have_text("advance")
+    expect(card).to_contain_text("the candidate was emailed")
+    expect(card).to_contain_text("Fixed the practice run's bug; clear DESIGN.md.")
+    expect(page.locator(".timeline")).to_contain_text("Decision: advance")
+    shot(page, shots, "20-decision-recorded")
+    page.get_by_role("link", name=re.compile("— Add numbers")).click()
+    row = page.locator("tr", has_text="Priya Natarajan")
+    expect(row.locator(".badge.advance")).to_have_text("advance")
+    shot(page, shots, "21-pipeline-decision")
+    page.goto(server.url + "/outbox")
+    mail = page.locator(".card", has_text="priya.natarajan@demo.example").first
+    expect(mail).to_contain_text("We would like to go on to the next step with you")
+    expect(mail).not_to_contain_text("Fixed the practice run's bug")  # the reason stays inside
+
+    reviewing = browser.new_context()
+    rpage = reviewing.new_page()
+    log_in(rpage, server, "reviewer@demo.example")
+    rpage.get_by_role("link", name=re.compile("— Add numbers")).click()
+    rpage.get_by_role("link", name="Priya Natarajan").click()
+    expect(rpage.locator(".card.decision .badge")).to_have_text("advance")
+    expect(rpage.get_by_role("button", name="Record the decision")).to_have_count(0)
+    for context in (staff, reviewing):
         context.close()

@@ -74,6 +74,8 @@ GET     /invitations/{invitation_id}                          own        303|401
 GET     /invitations/{invitation_id}                          other      303|401  404      404      404       303|401
 POST    /invitations/{invitation_id}/notes                    own        403      303      303      303       303|401
 POST    /invitations/{invitation_id}/notes                    other      403      404      404      404       303|401
+POST    /invitations/{invitation_id}/decision                 own        403      303      303      403       303|401
+POST    /invitations/{invitation_id}/decision                 other      403      404      404      404       303|401
 POST    /invitations/{invitation_id}/resend                   own        403      303|200  303|200  403       303|401
 POST    /invitations/{invitation_id}/resend                   other      403      404      404      404       303|401
 POST    /invitations/{invitation_id}/extend                   own        403      303|200  303|200  403       303|401
@@ -139,6 +141,7 @@ FORMS: dict[str, dict[str, str]] = {
     },
     "/invitations/{invitation_id}/extend": {"days": "3"},
     "/invitations/{invitation_id}/notes": {"body": "Ask about the threshold."},
+    "/invitations/{invitation_id}/decision": {"outcome": "advance", "reason": "Clear design."},
     "/c/upload": {"kind": "practice"},
 }
 

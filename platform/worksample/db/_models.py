@@ -31,6 +31,14 @@ class RunStatus(StrEnum):
     error = "error"
 
 
+class Outcome(StrEnum):
+    """A hiring team's decision on a candidate."""
+
+    advance = "advance"
+    hold = "hold"
+    reject = "reject"
+
+
 class SubmissionKind(StrEnum):
     practice = "practice"
     final = "final"
@@ -174,6 +182,21 @@ class Note(SQLModel, table=True):
     test_id: str | None = Field(default=None, max_length=500)
     author_id: int = Field(foreign_key="user.id")
     body: str = Field(max_length=5000)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Decision(SQLModel, table=True):
+    """A hiring manager's or admin's decision on an invitation, with its reason
+    (for the team; never sent). The latest one stands; the earlier ones stay
+    as the history."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="organisation.id", index=True)
+    invitation_id: int = Field(foreign_key="invitation.id", index=True)
+    outcome: Outcome = Field(max_length=10)
+    reason: str = Field(max_length=2000)
+    decided_by: int = Field(foreign_key="user.id")
+    mail_id: int | None = Field(default=None, foreign_key="outboxmail.id")  # the candidate told
     created_at: datetime = Field(default_factory=utcnow)
 
 

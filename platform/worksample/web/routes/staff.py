@@ -23,6 +23,7 @@ from worksample.web.routes.auth import safe_next
 from worksample.web.services import (
     audit,
     candidates,
+    decisions,
     grading,
     invitations,
     mail,
@@ -169,6 +170,8 @@ def _candidate_file(
     *,
     errors: list[str] | None = None,
     form: dict[str, str] | None = None,
+    decision_errors: list[str] | None = None,
+    decision_form: dict[str, str] | None = None,
 ) -> Response:
     view = candidates.candidate_file(
         db, user=user, invitation_id=invitation_id, exercises_dir=settings.exercises_dir
@@ -176,8 +179,18 @@ def _candidate_file(
     return render(
         request,
         "candidates/file.html",
-        {"user": user, "view": view, "errors": errors or [], "form": form or {}},
-        status_code=400 if errors else 200,
+        {
+            "user": user,
+            "view": view,
+            "errors": errors or [],
+            "form": form or {},
+            "decision_errors": decision_errors or [],
+            "decision_form": decision_form or {},
+            "messages": decisions.messages_for(db, view.invitation, view.position)
+            if user.role in positions.MANAGERS
+            else {},
+        },
+        status_code=400 if errors or decision_errors else 200,
     )
 
 
@@ -215,6 +228,40 @@ def add_note(
     if data.line and "#" not in target:
         target += f"#L{data.line}"  # back to the line the note is on
     return RedirectResponse(target, status_code=303)
+
+
+@router.post("/invitations/{invitation_id}/decision", dependencies=[CsrfChecked])
+def decide(
+    request: Request,
+    db: SessionDep,
+    user: CurrentUser,
+    settings: SettingsDep,
+    invitation_id: RowId,
+    outcome: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form()] = "",
+    tell_candidate: Annotated[str, Form()] = "",
+    message: Annotated[str, Form()] = "",
+) -> Response:
+    """Advance, hold or reject (admins and hiring managers); back to the file."""
+    invitation = invitations.get_invitation(db, user=user, invitation_id=invitation_id)
+    positions.require_manager(user)
+    position = positions.get_position(db, user=user, position_id=invitation.position_id)
+    form = {"outcome": outcome, "reason": reason, "tell_candidate": tell_candidate}
+    form |= {"message": message}
+    try:
+        data = decisions.DecisionCreate.model_validate(
+            {"outcome": outcome, "reason": reason, "message": message}
+            | {"tell_candidate": tell_candidate == "on"}
+        )
+    except ValidationError as exc:
+        return _candidate_file(
+            request, db, user, settings, invitation_id,
+            decision_errors=_errors(exc), decision_form=form,
+        )  # fmt: skip
+    decisions.record_decision(
+        db, user=user, invitation=invitation, position=position, data=data, settings=settings
+    )
+    return RedirectResponse(f"/invitations/{invitation_id}#decision", status_code=303)
 
 
 @router.post("/invitations/{invitation_id}/{action}", dependencies=[CsrfChecked])

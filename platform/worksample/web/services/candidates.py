@@ -25,8 +25,9 @@ from worksample.db import (
     SubmissionKind,
     User,
 )
-from worksample.web.services import audit
+from worksample.web.services import audit, decisions
 from worksample.web.services.code import submission_files
+from worksample.web.services.decisions import DecisionView
 from worksample.web.services.diffs import FileChange, changes
 from worksample.web.services.errors import Invalid, NotFound
 from worksample.web.text import OneLine
@@ -87,6 +88,7 @@ class CandidateFile:
     uploads: list[Upload]  # oldest first
     events: list[Event]  # oldest first
     notes: list[NoteView]  # newest first
+    decisions: list[DecisionView]  # the standing one first
 
     @property
     def final(self) -> Upload | None:
@@ -118,7 +120,7 @@ def candidate_file(
     session: Session, *, user: User, invitation_id: int, exercises_dir: Path
 ) -> CandidateFile:
     """The page of an invitation of the user's organisation (another's is not
-    found): in five indexed queries, the session's own included."""
+    found): in six indexed queries, the session's own included."""
     head = session.exec(_HEAD, params={"id": invitation_id, "org_id": user.org_id}).first()
     if head is None:
         raise NotFound
@@ -148,8 +150,9 @@ def candidate_file(
         before, previous = files, submission
     numbers = {u.submission.id: u.number for u in uploads}
     notes = _notes(session, invitation, numbers)
-    events = _events(session, invitation, uploads, runs, notes)
-    return CandidateFile(invitation, position, uploads, events, notes)
+    decided = decisions.history(session, invitation)
+    events = _events(session, invitation, uploads, runs, notes, decided)
+    return CandidateFile(invitation, position, uploads, events, notes, decided)
 
 
 def _notes(
@@ -184,6 +187,7 @@ def _events(
     uploads: list[Upload],
     runs: dict[int, list[GradingRun]],
     notes: list[NoteView],
+    decided: list[DecisionView],
 ) -> list[Event]:
     events: list[Event] = []
     staff_actions = session.exec(
@@ -219,6 +223,14 @@ def _events(
             events.append(Event(run.finished_at, *_run_event(run), run_id=run.id))
     for view in notes:
         events.append(Event(view.note.created_at, f"Note by {view.author}", view.anchor, note=view))
+    for made in decided:
+        told = " · the candidate was emailed" if made.decision.mail_id else ""
+        what = f"Decision: {made.decision.outcome.value}"
+        events.append(
+            Event(
+                made.decision.created_at, what, f"by {made.decider}: {made.decision.reason}{told}"
+            )
+        )
     events.sort(key=lambda e: e.at)
     return events
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
 from sqlmodel import Session, col, select
 from worksample.db import (
+    Decision,
     GradingRun,
     Invitation,
     Position,
@@ -49,6 +50,7 @@ class PipelineRow:
     final: Submission | None
     run: GradingRun | None
     practice_used: int
+    decision: Decision | None  # the standing one
 
 
 def require_manager(user: User) -> None:
@@ -102,9 +104,9 @@ def get_position(session: Session, *, user: User, position_id: int) -> Position:
 
 
 def pipeline(session: Session, *, position: Position) -> list[PipelineRow]:
-    """Every invitation of the position with its final and that final's latest
-    run: three queries whatever the number of candidates (it was two per
-    candidate: 5.8 s at p95 with 200 of them, benchmarks/web.py)."""
+    """Every invitation of the position with its final, that final's latest run
+    and the standing decision: four queries whatever the number of candidates
+    (it was two per candidate: 5.8 s at p95 with 200 of them, benchmarks/web.py)."""
     invitations = list(
         session.exec(
             select(Invitation)
@@ -129,6 +131,14 @@ def pipeline(session: Session, *, position: Position) -> list[PipelineRow]:
             .order_by(col(GradingRun.id))
         ):
             runs[found.submission_id] = found  # the latest wins
+    decisions: dict[int, Decision] = {}
+    if invitations:
+        for decision in session.exec(
+            select(Decision)
+            .where(col(Decision.invitation_id).in_([inv.id for inv in invitations]))
+            .order_by(col(Decision.id))
+        ):
+            decisions[decision.invitation_id] = decision  # the latest stands
     rows = []
     for inv in invitations:
         final = finals.get(inv.id or 0)
@@ -141,5 +151,7 @@ def pipeline(session: Session, *, position: Position) -> list[PipelineRow]:
             state = "started"
         else:
             state = "invited"
-        rows.append(PipelineRow(inv, state, final, run, inv.practice_used))
+        rows.append(
+            PipelineRow(inv, state, final, run, inv.practice_used, decisions.get(inv.id or 0))
+        )
     return rows

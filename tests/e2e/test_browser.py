@@ -317,3 +317,46 @@ def test_a_manager_decides_and_tells_the_candidate(
     expect(rpage.get_by_role("button", name="Record the decision")).to_have_count(0)
     for context in (staff, reviewing):
         context.close()
+
+
+def test_a_blind_position_hides_who_until_revealed(
+    server: Any, browser: Browser, shots: Path
+) -> None:
+    """A blind position: a reviewer sees a pseudonym in the pipeline and on the
+    candidate's file; the admin reveals the candidate to themselves only."""
+    staff = browser.new_context()
+    page = staff.new_page()
+    log_in(page, server, "admin@demo.example")
+    page.get_by_label("Title").fill("Blind Analyst")
+    page.get_by_label("Level").fill("Mid")
+    page.get_by_label("Exercise").select_option("mini-add")
+    page.get_by_label("Blind review").check()
+    page.get_by_role("button", name="Create position").click()
+    expect(page.get_by_text("blind review")).to_be_visible()
+    page.get_by_label("Name").fill("Zelda Quokka")
+    page.get_by_label("Email").fill("zelda@secret.example")
+    page.get_by_role("button", name="Send invitation").click()
+    page.reload()  # the one-time notice names whom its maker invited; the list does not
+    expect(page.locator("#pipeline")).not_to_contain_text("Zelda")
+    expect(page.locator("#pipeline")).to_contain_text("email hidden")
+
+    reviewing = browser.new_context()
+    rpage = reviewing.new_page()
+    log_in(rpage, server, "reviewer@demo.example")
+    rpage.get_by_role("link", name="Blind Analyst").click()
+    expect(rpage.locator("#pipeline")).not_to_contain_text("Zelda")
+    shot(rpage, shots, "22-blind-pipeline")
+    rpage.get_by_role("link", name=re.compile("^Candidate ")).click()
+    expect(rpage.get_by_role("heading", level=1)).to_contain_text("Candidate ")
+    expect(rpage.get_by_role("button", name=re.compile("Reveal"))).to_have_count(0)
+    assert "zelda" not in rpage.content().lower()
+
+    page.get_by_role("link", name=re.compile("^Candidate ")).click()
+    shot(page, shots, "23-blind-file")
+    page.get_by_role("button", name=re.compile("Reveal to me")).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Zelda Quokka")
+    shot(page, shots, "24-blind-revealed")
+    rpage.reload()
+    assert "zelda" not in rpage.content().lower()  # revealed to the admin only
+    for context in (staff, reviewing):
+        context.close()

@@ -94,6 +94,9 @@ class Position(SQLModel, table=True):
     window_days: int
     practice_runs: int
     show_score: bool
+    # Reviewers see a pseudonym, not the candidate's name, email or file names,
+    # until a decision is recorded (web/services/identity.py).
+    blind: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
     archived: bool = False
     created_at: datetime = Field(default_factory=utcnow)
 
@@ -197,6 +200,16 @@ class Decision(SQLModel, table=True):
     reason: str = Field(max_length=2000)
     decided_by: int = Field(foreign_key="user.id")
     mail_id: int | None = Field(default=None, foreign_key="outboxmail.id")  # the candidate told
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Reveal(SQLModel, table=True):
+    """An admin or hiring manager who chose to see who a blind position's candidate is."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="organisation.id", index=True)
+    invitation_id: int = Field(foreign_key="invitation.id", index=True)
+    user_id: int = Field(foreign_key="user.id")
     created_at: datetime = Field(default_factory=utcnow)
 
 

@@ -39,6 +39,7 @@ async def get_settings_dep(request: Request) -> Settings:
 
 async def get_db(request: Request) -> AsyncIterator[Session]:
     with Session(request.app.state.engine) as session:
+        request.state.db = session  # for render's `who` (services/identity.py)
         yield session
 
 

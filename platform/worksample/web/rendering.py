@@ -12,6 +12,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from markdown_it import MarkdownIt
+from worksample.web.services.identity import Identities
 from worksample.web.text import visible
 
 templates = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
@@ -48,6 +49,9 @@ def render(
 ) -> HTMLResponse:
     web = getattr(request.state, "web_session", None)
     context = {"csrf_token": web.csrf_token if web else "", **context}
+    user, session = context.get("user"), getattr(request.state, "db", None)
+    if user is not None and session is not None and "who" not in context:
+        context["who"] = Identities(session, user)  # what staff pages may show of a candidate
     name = partial if partial and request.headers.get("hx-request") == "true" else page
     response = templates.TemplateResponse(request, name, context, status_code=status_code)
     response.headers["Vary"] = "HX-Request"

@@ -24,9 +24,11 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from markupsafe import Markup
+from worksample.db import Invitation
 from worksample.web.deps import CurrentUser, RowId, SessionDep, SettingsDep
 from worksample.web.rendering import render, templates
 from worksample.web.services import candidates, code, diffs
+from worksample.web.services.identity import Identities
 from worksample.web.text import header_safe
 
 router = APIRouter()
@@ -164,7 +166,10 @@ async def upload_diff_page(
 @router.get("/submissions/{submission_id}/archive")
 def archive_download(db: SessionDep, user: CurrentUser, submission_id: RowId) -> Response:
     submission, data = code.get_archive(db, user=user, submission_id=submission_id)
-    disposition = attachment(submission.filename, fallback=f"submission-{submission_id}.zip")
+    invitation = db.get(Invitation, submission.invitation_id)
+    hidden = invitation is None or Identities(db, user).hidden(invitation)  # a blind position's
+    name = f"upload-{submission_id}.zip" if hidden else submission.filename
+    disposition = attachment(name, fallback=f"submission-{submission_id}.zip")
     return Response(
         data, media_type="application/zip", headers={"Content-Disposition": disposition}
     )

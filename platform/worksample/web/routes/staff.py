@@ -25,6 +25,7 @@ from worksample.web.services import (
     candidates,
     decisions,
     grading,
+    identity,
     invitations,
     mail,
     notices,
@@ -32,6 +33,7 @@ from worksample.web.services import (
     reviews,
 )
 from worksample.web.services.errors import Forbidden, Invalid
+from worksample.web.services.identity import Identities
 
 router = APIRouter()
 
@@ -72,6 +74,7 @@ def create_position(
     window_days: Annotated[str, Form()],
     practice_runs: Annotated[str, Form()],
     show_score: Annotated[bool, Form()] = False,
+    blind: Annotated[bool, Form()] = False,
 ) -> Response:
     form = {
         "title": title,
@@ -80,6 +83,7 @@ def create_position(
         "window_days": window_days,
         "practice_runs": practice_runs,
         "show_score": show_score,
+        "blind": blind,
     }
     try:
         data = positions.PositionCreate.model_validate(form)
@@ -186,7 +190,9 @@ def _candidate_file(
             "form": form or {},
             "decision_errors": decision_errors or [],
             "decision_form": decision_form or {},
-            "messages": decisions.messages_for(db, view.invitation, view.position)
+            "messages": decisions.messages_for(
+                db, view.invitation, view.position, name=Identities(db, user).name(view.invitation)
+            )
             if user.role in positions.MANAGERS
             else {},
         },
@@ -228,6 +234,14 @@ def add_note(
     if data.line and "#" not in target:
         target += f"#L{data.line}"  # back to the line the note is on
     return RedirectResponse(target, status_code=303)
+
+
+@router.post("/invitations/{invitation_id}/reveal", dependencies=[CsrfChecked])
+def reveal(request: Request, db: SessionDep, user: CurrentUser, invitation_id: RowId) -> Response:
+    """A blind position's candidate, shown to this admin or hiring manager (audited)."""
+    invitation = invitations.get_invitation(db, user=user, invitation_id=invitation_id)
+    identity.reveal(db, user=user, invitation=invitation)
+    return RedirectResponse(f"/invitations/{invitation_id}", status_code=303)
 
 
 @router.post("/invitations/{invitation_id}/decision", dependencies=[CsrfChecked])

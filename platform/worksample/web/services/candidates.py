@@ -60,6 +60,7 @@ class Event:
     submission_id: int | None = None
     run_id: int | None = None
     note: NoteView | None = None
+    upload: Submission | None = None  # its file name is shown through `who` (blind positions)
 
 
 @dataclass(frozen=True)
@@ -215,7 +216,7 @@ def _events(
             else f"Uploaded practice run {upload.number}"
         )
         events.append(
-            Event(submission.created_at, what, submission.filename, submission_id=submission.id)
+            Event(submission.created_at, what, submission_id=submission.id, upload=submission)
         )
         for run in runs.get(submission.id or 0, []):
             if run.finished_at is None:

@@ -86,15 +86,13 @@ def candidate_message(
 
 
 def messages_for(
-    session: Session, invitation: Invitation, position: Position
+    session: Session, invitation: Invitation, position: Position, *, name: str
 ) -> dict[Outcome, str]:
-    """Each outcome's standard words as this candidate would read them."""
+    """Each outcome's standard words as this candidate would read them, with
+    `name` for theirs (a blind position's pseudonym until a decision)."""
     org = session.get(Organisation, invitation.org_id)
-    name = org.name if org else ""
-    return {
-        outcome: candidate_message(outcome, invitation=invitation, position=position, org=name)
-        for outcome in Outcome
-    }
+    words = {"name": name, "position": position.title, "organisation": org.name if org else ""}
+    return {outcome: MESSAGES[outcome].format(**words) for outcome in Outcome}
 
 
 def record_decision(

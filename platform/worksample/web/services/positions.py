@@ -33,6 +33,7 @@ class PositionCreate(BaseModel):
     window_days: int = Field(ge=1, le=60)
     practice_runs: int = Field(ge=0, le=20)
     show_score: bool = False
+    blind: bool = False
 
     @field_validator("title", "level")
     @classmethod
@@ -75,6 +76,7 @@ def create_position(
         window_days=data.window_days,
         practice_runs=data.practice_runs,
         show_score=data.show_score,
+        blind=data.blind,
     )
     session.add(position)
     session.flush()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import typer
-from worksample.cli import _doctor, _exercises, _grade, _images, _serve
+from worksample.cli import _doctor, _exercises, _grade, _images, _serve, _similarity
 from worksample.mockllm import app as mock_llm_app
 
 app = typer.Typer(
@@ -18,6 +18,7 @@ app.add_typer(mock_llm_app, name="mock-llm")
 app.command("doctor")(_doctor.doctor)
 app.command("grade")(_grade.grade_command)
 app.command("serve")(_serve.serve)
+app.command("similarity")(_similarity.similarity_command)
 app.command("worker")(_serve.worker)
 
 

@@ -167,8 +167,8 @@ async def upload_diff_page(
 def archive_download(db: SessionDep, user: CurrentUser, submission_id: RowId) -> Response:
     submission, data = code.get_archive(db, user=user, submission_id=submission_id)
     invitation = db.get(Invitation, submission.invitation_id)
-    hidden = invitation is None or Identities(db, user).hidden(invitation)  # a blind position's
-    name = f"upload-{submission_id}.zip" if hidden else submission.filename
+    assert invitation is not None  # a submission's foreign key
+    name = Identities(db, user).filename(submission, invitation)  # a blind position's pseudonym
     disposition = attachment(name, fallback=f"submission-{submission_id}.zip")
     return Response(
         data, media_type="application/zip", headers={"Content-Disposition": disposition}

@@ -77,11 +77,12 @@ class DecisionView:
 
 
 def candidate_message(
-    outcome: Outcome, *, invitation: Invitation, position: Position, org: str
+    outcome: Outcome, *, invitation: Invitation, position: Position, org: str, name: str = ""
 ) -> str:
-    """The standard words for an outcome, filled in for this candidate."""
+    """The standard words for an outcome, filled in for this candidate (`name`
+    instead of theirs: a blind position's pseudonym, on the form)."""
     return MESSAGES[outcome].format(
-        name=invitation.candidate_name, position=position.title, organisation=org
+        name=name or invitation.candidate_name, position=position.title, organisation=org
     )
 
 
@@ -91,8 +92,16 @@ def messages_for(
     """Each outcome's standard words as this candidate would read them, with
     `name` for theirs (a blind position's pseudonym until a decision)."""
     org = session.get(Organisation, invitation.org_id)
-    words = {"name": name, "position": position.title, "organisation": org.name if org else ""}
-    return {outcome: MESSAGES[outcome].format(**words) for outcome in Outcome}
+    return {
+        outcome: candidate_message(
+            outcome,
+            invitation=invitation,
+            position=position,
+            org=org.name if org else "",
+            name=name,
+        )
+        for outcome in Outcome
+    }
 
 
 def record_decision(

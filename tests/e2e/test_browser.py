@@ -15,23 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from browsing import log_in, shot, zipped
 from playwright.sync_api import Browser, Dialog, Page, expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.docker]
 
 REFERENCE = Path(__file__).parents[1] / "graders/exercises/mini-add/reference/solution.py"
-
-
-def shot(page: Page, shots: Path, name: str) -> None:
-    page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
-
-
-def log_in(page: Page, server: Any, email: str) -> None:
-    page.goto(server.url + "/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(server.password)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", name="Positions")).to_be_visible()
 
 
 def test_hiring_candidate_reviewer_journey(
@@ -128,15 +117,6 @@ def test_hiring_candidate_reviewer_journey(
 
 
 HOSTILE_NAME = "notes<img src=x onerror=alert('name')>.txt"
-
-
-def zipped(files: dict[str, str], path: Path) -> Path:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        for name, content in files.items():
-            zf.writestr(name, content)
-    path.write_bytes(buf.getvalue())
-    return path
 
 
 def test_reviewers_read_the_code_the_diffs_and_each_others_notes(

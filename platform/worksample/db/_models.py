@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, Index, LargeBinary, text
+from sqlalchemy import Column, Index, LargeBinary, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -37,6 +37,11 @@ class Outcome(StrEnum):
     advance = "advance"
     hold = "hold"
     reject = "reject"
+
+
+class ReviewStatus(StrEnum):
+    assigned = "assigned"  # assigned or self-assigned; may hold a draft
+    submitted = "submitted"  # final: the reviewer now sees the other reviews
 
 
 class SubmissionKind(StrEnum):
@@ -200,6 +205,80 @@ class Decision(SQLModel, table=True):
     reason: str = Field(max_length=2000)
     decided_by: int = Field(foreign_key="user.id")
     mail_id: int | None = Field(default=None, foreign_key="outboxmail.id")  # the candidate told
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Review(SQLModel, table=True):
+    """One reviewer's rubric review of one final submission. Scored against the
+    rubric as it was when the review was assigned (`rubric`, the manifest's
+    `[rubric]` as JSON), so a later manifest cannot garble it."""
+
+    __table_args__ = (UniqueConstraint("submission_id", "reviewer_id", name="uq_review_reviewer"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="organisation.id", index=True)
+    invitation_id: int = Field(foreign_key="invitation.id", index=True)
+    submission_id: int = Field(foreign_key="submission.id", index=True)
+    reviewer_id: int = Field(foreign_key="user.id", index=True)
+    assigned_by: int = Field(foreign_key="user.id")  # the reviewer when self-assigned
+    status: ReviewStatus = Field(default=ReviewStatus.assigned, max_length=10)
+    rubric: str = Field(sa_column=Column(Text, nullable=False))
+    exercise_hash: str = Field(max_length=64)
+    summary: str = Field(default="", max_length=4000)
+    total: float | None = None  # the rubric total, 0 to 100, once submitted
+    created_at: datetime = Field(default_factory=utcnow)
+    submitted_at: datetime | None = None
+
+
+class ReviewScore(SQLModel, table=True):
+    """A review's level (1 to 4) and comment on one rubric criterion; in a draft,
+    either may still be missing."""
+
+    __table_args__ = (UniqueConstraint("review_id", "criterion", name="uq_reviewscore_criterion"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    review_id: int = Field(foreign_key="review.id", index=True)
+    criterion: str = Field(max_length=40)
+    level: int | None = None
+    comment: str = Field(default="", max_length=4000)
+
+
+class SimilarityPrint(SQLModel, table=True):
+    """A final submission's similarity fingerprints (worksample.similarity's
+    `Fingerprints` as zlib-compressed JSON), taken by the worker after grading so
+    that a later final of the same exercise is compared without re-reading it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="organisation.id", index=True)
+    exercise_id: str = Field(max_length=64, index=True)
+    submission_id: int = Field(foreign_key="submission.id", unique=True)
+    scheme: int
+    fingerprints: int  # how many, starter excluded
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class SimilarityPair(SQLModel, table=True):
+    """Two finals of one exercise in one organisation that share code: how much
+    of each is found in the other and the fragments (`Comparison` as
+    zlib-compressed JSON), `a` the later of the two. A reviewer may dismiss a
+    flag with a reason; it stays, dismissed, for the record."""
+
+    __table_args__ = (UniqueConstraint("a_id", "b_id", name="uq_similaritypair"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="organisation.id", index=True)
+    exercise_id: str = Field(max_length=64)
+    a_id: int = Field(foreign_key="submission.id", index=True)
+    b_id: int = Field(foreign_key="submission.id", index=True)
+    share_a: float
+    share_b: float
+    fragments: int
+    flagged: bool
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    dismissed_by: int | None = Field(default=None, foreign_key="user.id")
+    dismissed_reason: str = Field(default="", max_length=2000)
+    dismissed_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
 
 

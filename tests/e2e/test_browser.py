@@ -316,6 +316,7 @@ def test_a_blind_position_hides_who_until_revealed(
     page.get_by_label("Name").fill("Zelda Quokka")
     page.get_by_label("Email").fill("zelda@secret.example")
     page.get_by_role("button", name="Send invitation").click()
+    expect(page.locator("#pipeline")).to_contain_text("email hidden")  # the redirect has landed
     page.reload()  # the one-time notice names whom its maker invited; the list does not
     expect(page.locator("#pipeline")).not_to_contain_text("Zelda")
     expect(page.locator("#pipeline")).to_contain_text("email hidden")

@@ -24,6 +24,7 @@ from typing import Any
 import httpx
 import pytest
 from factories import (
+    MINI_ADD,
     PASSWORD,
     make_invitation,
     make_org,
@@ -41,7 +42,18 @@ from pages import csrf_of
 from sqlalchemy import Engine, text
 from sqlmodel import Session, SQLModel
 from starlette.routing import Mount
-from worksample.db import AuditEvent, OutboxMail, Role, RunStatus, SubmissionKind, make_engine
+from worksample.db import (
+    AuditEvent,
+    OutboxMail,
+    Review,
+    ReviewStatus,
+    Role,
+    RunStatus,
+    SubmissionKind,
+    make_engine,
+    utcnow,
+)
+from worksample.graders import load_exercise
 from worksample.web.app import create_app
 from worksample.web.assets import static_url
 from worksample.web.deps import SESSION_COOKIE
@@ -105,6 +117,16 @@ GET     /submissions/{submission_id}/diff/{to_submission_id}  colleague  303|401
 GET     /submissions/{submission_id}/diff/{to_submission_id}  mixed      303|401  404      404      404       303|401
 GET     /submissions/{submission_id}/archive                  own        303|401  200      200      200       303|401
 GET     /submissions/{submission_id}/archive                  other      303|401  404      404      404       303|401
+GET     /reviews                                              -          303|401  200      200      200       303|401
+POST    /invitations/{invitation_id}/reviews                  own        403      400      400      400       303|401
+POST    /invitations/{invitation_id}/reviews                  final      403      303      400      400       303|401
+POST    /invitations/{invitation_id}/reviews                  other      403      404      404      404       303|401
+GET     /reviews/{review_id}                                  own        303|401  200      404      200       303|401
+GET     /reviews/{review_id}                                  draft      303|401  404      200      404       303|401
+GET     /reviews/{review_id}                                  other      303|401  404      404      404       303|401
+POST    /reviews/{review_id}                                  own        403      403      403      400       303|401
+POST    /reviews/{review_id}                                  draft      403      403      303      403       303|401
+POST    /reviews/{review_id}                                  other      403      404      404      404       303|401
 GET     /outbox                                               -          303|401  200      403      403       303|401
 GET     /audit                                                -          303|401  200      403      403       303|401
 GET     /i/{token}                                            own        303      200      200      200       200
@@ -121,6 +143,11 @@ GET     /c/runs/{run_id}                                      own        403    
 GET     /c/runs/{run_id}                                      colleague  403      403      403      403       404
 GET     /c/runs/{run_id}                                      other      403      403      403      403       404
 """
+SUBMITTED: dict[str, Any] = {
+    "status": ReviewStatus.submitted,
+    "total": 50.0,
+    "submitted_at": utcnow(),
+}
 # Routes whose htmx answer is a partial, not a whole page.
 PARTIALS = {
     "/positions/{position_id}",
@@ -229,6 +256,29 @@ def seed(engine: Engine) -> tuple[dict[str, tuple[str, str]], dict[str, dict[str
             )
         )
         s.add(AuditEvent(org_id=other.id or 0, actor="zebra", action="zebra", target="zebra"))
+        # The reviewer's submitted review of the final, the hiring manager's
+        # draft of it (so the reviewer's is hidden from them), a Zebra review.
+        exercise = load_exercise(MINI_ADD)
+        rubric = exercise.manifest.rubric.model_dump_json()
+        their_reviewer = make_user(s, other, role=Role.reviewer, name="Zebra reviewing")
+        reviews = {
+            scope: Review(
+                org_id=sub.org_id,
+                invitation_id=sub.invitation_id,
+                submission_id=sub.id or 0,
+                reviewer_id=by.id or 0,
+                assigned_by=by.id or 0,
+                rubric=rubric,
+                exercise_hash=exercise.content_hash,
+                **done,
+            )
+            for scope, sub, by, done in (
+                ("own", my_submission, staff[Role.reviewer], SUBMITTED),
+                ("draft", my_submission, staff[Role.hiring_manager], {}),
+                ("other", their_submission, their_reviewer, SUBMITTED),
+            )
+        }
+        s.add_all(reviews.values())
         s.commit()
         sessions = {}
         for role, user in staff.items():
@@ -238,6 +288,7 @@ def seed(engine: Engine) -> tuple[dict[str, tuple[str, str]], dict[str, dict[str
         sessions["candidate"] = (made.token, made.session.csrf_token)
         ids = {
             "own": {
+                "review_id": reviews["own"].id,
                 "position_id": position.id,
                 "invitation_id": colleague.id,
                 "run_id": my_run.id,
@@ -247,6 +298,7 @@ def seed(engine: Engine) -> tuple[dict[str, tuple[str, str]], dict[str, dict[str
                 "path": "solution.py",
             },
             "other": {
+                "review_id": reviews["other"].id,
                 "position_id": their_position.id,
                 "invitation_id": theirs.id,
                 "run_id": their_run.id,
@@ -259,6 +311,8 @@ def seed(engine: Engine) -> tuple[dict[str, tuple[str, str]], dict[str, dict[str
                 "submission_id": my_submission.id,
                 "to_submission_id": colleague_submission.id,
             },
+            "final": {"invitation_id": mine.id},
+            "draft": {"review_id": reviews["draft"].id},
             "missing": {"submission_id": my_submission.id, "path": "no/such/file.py"},
             "mixed": {"submission_id": my_submission.id, "to_submission_id": their_submission.id},
             "revoked": {"token": revoked_link},
@@ -428,5 +482,5 @@ def test_every_route_is_in_the_matrix(app: FastAPI) -> None:
     missing = [f"{m} {p}" for (m, p), scopes in covered.items() if not scopes]
     assert not missing, f"routes missing from the authorisation matrix: {missing}"
     for (method, pattern), scopes in covered.items():
-        if re.search(r"\{(position_id|invitation_id|run_id|submission_id)\}", pattern):
+        if re.search(r"\{(position_id|invitation_id|run_id|submission_id|review_id)\}", pattern):
             assert {"own", "other"} <= scopes, f"{method} {pattern} needs own and other ids"

@@ -41,7 +41,7 @@ from worksample.web.services.identity import pseudonym
 REPORT = Path(__file__).parents[1] / "graders" / "reports" / "schema-1-off-by-one.json"
 SECRETS = re.compile(r"zelda|quokka|fenwick|secret\.example", re.IGNORECASE)
 IDS = re.compile(
-    r"\{(position_id|invitation_id|run_id|submission_id|to_submission_id|path)(:path)?\}"
+    r"\{(position_id|invitation_id|run_id|submission_id|to_submission_id|review_id|path)(:path)?\}"
 )
 
 
@@ -75,7 +75,7 @@ def blind_candidate(
 
 
 def staff_pages(client: TestClient, position: Position, invitation: Invitation,
-                subs: list[Submission], run_id: int) -> dict[str, str]:  # fmt: skip
+                subs: list[Submission], run_id: int, review_id: int) -> dict[str, str]:  # fmt: skip
     """Every staff GET route that takes a candidate's ids, filled in; a route
     added later without a line here fails the test."""
     practice, final = subs
@@ -93,6 +93,8 @@ def staff_pages(client: TestClient, position: Position, invitation: Invitation,
         "/submissions/{submission_id}/diff/{to_submission_id}":
             f"/submissions/{practice.id}/diff/{final.id}",
         "/submissions/{submission_id}/archive": f"/submissions/{final.id}/archive",
+        "/reviews": "/reviews",
+        "/reviews/{review_id}": f"/reviews/{review_id}",
     }  # fmt: skip
     routes = {
         ctx.route.path  # type: ignore[attr-defined]
@@ -124,8 +126,11 @@ def test_no_page_shows_who_a_blind_candidate_is(
     org = db_session.get(Organisation, admin.org_id)
     assert org is not None
     user = admin if role == Role.admin else make_user(db_session, org, role=role)
-    sign_in(client, db_session, user)
-    pages = staff_pages(client, position, invitation, subs, run_id)
+    csrf = sign_in(client, db_session, user)
+    assert "Candidate " in text(client.get("/reviews"))  # the queue offers the final
+    taken = client.post(f"/invitations/{invitation.id}/reviews", data={"csrf_token": csrf})
+    review_id = int(taken.headers["location"].rsplit("/", 1)[1])
+    pages = staff_pages(client, position, invitation, subs, run_id, review_id)
     found = [leak for url in pages.values() for leak in leaks(client, url)]
     assert found == []
     page = text(client.get(f"/invitations/{invitation.id}"))

@@ -64,12 +64,12 @@ def create_app(settings: Settings, *, start_worker: bool | None = None) -> FastA
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     mount_assets(app)
     app.include_router(auth.router)
+    app.include_router(reviews.router)  # before staff's /invitations/{id}/{action}
     app.include_router(staff.router)
     app.include_router(candidate.router)
     app.include_router(code.router)
     app.include_router(compare.router)
     app.include_router(similarity.router)
-    app.include_router(reviews.router)
 
     @app.exception_handler(LoginRequired)
     async def _login(request: Request, exc: LoginRequired) -> Response:

@@ -31,6 +31,7 @@ from worksample.web.services import (
     notices,
     positions,
     reviews,
+    rubric_reviews,
 )
 from worksample.web.services.errors import Forbidden, Invalid
 from worksample.web.services.identity import Identities
@@ -190,6 +191,7 @@ def _candidate_file(
             "form": form or {},
             "decision_errors": decision_errors or [],
             "decision_form": decision_form or {},
+            "reviews": rubric_reviews.panel(db, user=user, invitation=view.invitation),
             "messages": decisions.messages_for(
                 db, view.invitation, view.position, name=Identities(db, user).name(view.invitation)
             )

@@ -1,7 +1,8 @@
 """The candidate's file: one page per invitation, for staff.
 
 Who, what happened when (invited, link opened, clock started, each upload and
-grading, staff actions, notes), every upload with its run, what changed from
+grading, staff actions, notes, reviews assigned and submitted, decisions),
+every upload with its run, what changed from
 one upload to the next, and the reviewers' notes.
 """
 
@@ -20,12 +21,13 @@ from worksample.db import (
     Invitation,
     Note,
     Position,
+    Review,
     RunStatus,
     Submission,
     SubmissionKind,
     User,
 )
-from worksample.web.services import audit, decisions
+from worksample.web.services import audit, decisions, rubric_reviews
 from worksample.web.services.code import submission_files
 from worksample.web.services.decisions import DecisionView
 from worksample.web.services.diffs import FileChange, changes
@@ -109,6 +111,12 @@ _UPLOADS = (
     .where(col(Submission.invitation_id) == bindparam("invitation_id"))
     .order_by(col(Submission.id), col(GradingRun.id))
 )
+_REVIEWS = (
+    select(Review, User.name)
+    .join(User, col(User.id) == Review.reviewer_id)
+    .where(col(Review.invitation_id) == bindparam("invitation_id"))
+    .order_by(col(Review.id))
+)
 _NOTES = (
     select(Note, User.name)
     .join(User, col(User.id) == Note.author_id)
@@ -121,7 +129,7 @@ def candidate_file(
     session: Session, *, user: User, invitation_id: int, exercises_dir: Path
 ) -> CandidateFile:
     """The page of an invitation of the user's organisation (another's is not
-    found): in six indexed queries, the session's own included."""
+    found): in seven indexed queries, the session's own included."""
     head = session.exec(_HEAD, params={"id": invitation_id, "org_id": user.org_id}).first()
     if head is None:
         raise NotFound
@@ -153,6 +161,8 @@ def candidate_file(
     notes = _notes(session, invitation, numbers)
     decided = decisions.history(session, invitation)
     events = _events(session, invitation, uploads, runs, notes, decided)
+    events += _review_events(session, user, invitation)
+    events.sort(key=lambda e: e.at)
     return CandidateFile(invitation, position, uploads, events, notes, decided)
 
 
@@ -232,7 +242,23 @@ def _events(
                 made.decision.created_at, what, f"by {made.decider}: {made.decision.reason}{told}"
             )
         )
-    events.sort(key=lambda e: e.at)
+    return events
+
+
+def _review_events(session: Session, user: User, invitation: Invitation) -> list[Event]:
+    """When each review was taken on and submitted; not its scores, which the
+    reviews panel shows to those who may see them, nor (to them) who else
+    reviews while the user's own review is open."""
+    events = []
+    found = list(session.exec(_REVIEWS, params={"invitation_id": invitation.id}))
+    own = next((r for r, _ in found if r.reviewer_id == user.id), None)
+    named = not rubric_reviews.hidden_reason(user, own)
+    for review, name in found:
+        reviewer = name if named or review is own else "another reviewer"
+        how = "Took on a review" if review.assigned_by == review.reviewer_id else "Review assigned"
+        events.append(Event(review.created_at, how, f"reviewer {reviewer}"))
+        if review.submitted_at is not None:
+            events.append(Event(review.submitted_at, "Review submitted", f"by {reviewer}"))
     return events
 
 

@@ -12,6 +12,8 @@ from worksample.db import (
     GradingRun,
     Invitation,
     Position,
+    Review,
+    ReviewStatus,
     Role,
     Submission,
     SubmissionKind,
@@ -52,6 +54,7 @@ class PipelineRow:
     run: GradingRun | None
     practice_used: int
     decision: Decision | None  # the standing one
+    reviews: tuple[int, int] = (0, 0)  # of the final: (submitted, all)
 
 
 def require_manager(user: User) -> None:
@@ -107,7 +110,7 @@ def get_position(session: Session, *, user: User, position_id: int) -> Position:
 
 def pipeline(session: Session, *, position: Position) -> list[PipelineRow]:
     """Every invitation of the position with its final, that final's latest run
-    and the standing decision: four queries whatever the number of candidates
+    the standing decision and its reviews: five queries whatever the number of candidates
     (it was two per candidate: 5.8 s at p95 with 200 of them, benchmarks/web.py)."""
     invitations = list(
         session.exec(
@@ -141,6 +144,15 @@ def pipeline(session: Session, *, position: Position) -> list[PipelineRow]:
             .order_by(col(Decision.id))
         ):
             decisions[decision.invitation_id] = decision  # the latest stands
+    reviewed: dict[int, tuple[int, int]] = {}
+    if finals:
+        for submission_id, status in session.exec(
+            select(Review.submission_id, Review.status).where(
+                col(Review.submission_id).in_([s.id for s in finals.values()])
+            )
+        ):
+            done, count = reviewed.get(submission_id, (0, 0))
+            reviewed[submission_id] = (done + (status == ReviewStatus.submitted), count + 1)
     rows = []
     for inv in invitations:
         final = finals.get(inv.id or 0)
@@ -154,6 +166,14 @@ def pipeline(session: Session, *, position: Position) -> list[PipelineRow]:
         else:
             state = "invited"
         rows.append(
-            PipelineRow(inv, state, final, run, inv.practice_used, decisions.get(inv.id or 0))
+            PipelineRow(
+                inv,
+                state,
+                final,
+                run,
+                inv.practice_used,
+                decisions.get(inv.id or 0),
+                reviewed.get(final.id or 0, (0, 0)) if final is not None else (0, 0),
+            )
         )
     return rows

@@ -70,14 +70,24 @@ def test_two_reviewers_score_a_final_independently(
     page.get_by_role("button", name="Submit review").click()
     expect(page.get_by_text("44.4 / 100")).to_be_visible()  # (2 x 33.3 + 66.7) / 3
     page.get_by_role("link", name="The candidate's file").click()
-    table = page.locator("table.reviews")
-    expect(table).to_contain_text("Rey Reviewer")
-    expect(table).to_contain_text("100.0")
-    expect(table).to_contain_text("44.4")
+    spread = page.locator("section.spread")
+    expect(spread).to_contain_text("Rey Reviewer")
+    expect(spread).to_contain_text("100.0")
+    expect(spread).to_contain_text("44.4")
+    # Shared logic 4 and 2: two levels apart, flagged; error handling 4 and 3 is not.
+    expect(spread.locator("tr.flagged")).to_have_count(1)
+    expect(spread.locator("tr.flagged")).to_contain_text("Shared logic")
     shot(page, shots, "33-reviews-both-submitted")
+    page.get_by_role("link", name=re.compile("— Add numbers")).first.click()
+    page.get_by_role("link", name="Reviewer agreement").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Reviewer agreement")
+    expect(page.locator("body")).to_contain_text("Krippendorff's alpha")
+    flagged = page.locator("tr", has_text=CANDIDATE).filter(has_text="Shared logic")
+    expect(flagged).to_have_count(1)
+    shot(page, shots, "34-reviewer-agreement")
 
     rpage.get_by_role("link", name="The candidate's file").click()
-    expect(rpage.locator("table.reviews")).to_contain_text("Ada Admin")  # submitted: both show
+    expect(rpage.locator("section.spread")).to_contain_text("Ada Admin")  # submitted: both show
     rpage.get_by_role("link", name=re.compile("— Add numbers")).click()
     row = rpage.locator("tr", has_text=CANDIDATE)
     expect(row).to_contain_text("2 of 2 submitted")

@@ -19,7 +19,16 @@ from worksample.web.assets import mount_assets
 from worksample.web.deps import LoginRequired
 from worksample.web.middleware import BodyLimit, ErrorPage, InFlightLimit, SecurityHeaders
 from worksample.web.rendering import render
-from worksample.web.routes import auth, candidate, code, compare, reviews, similarity, staff
+from worksample.web.routes import (
+    agreement,
+    auth,
+    candidate,
+    code,
+    compare,
+    reviews,
+    similarity,
+    staff,
+)
 from worksample.web.services.errors import Forbidden, Invalid, NotFound
 from worksample.worker.queue import make_queue
 
@@ -70,6 +79,7 @@ def create_app(settings: Settings, *, start_worker: bool | None = None) -> FastA
     app.include_router(code.router)
     app.include_router(compare.router)
     app.include_router(similarity.router)
+    app.include_router(agreement.router)
 
     @app.exception_handler(LoginRequired)
     async def _login(request: Request, exc: LoginRequired) -> Response:

@@ -21,6 +21,7 @@ from worksample.web.deps import (
 from worksample.web.rendering import render
 from worksample.web.routes.auth import safe_next
 from worksample.web.services import (
+    agreement,
     audit,
     candidates,
     decisions,
@@ -181,6 +182,7 @@ def _candidate_file(
     view = candidates.candidate_file(
         db, user=user, invitation_id=invitation_id, exercises_dir=settings.exercises_dir
     )
+    panel = rubric_reviews.panel(db, user=user, invitation=view.invitation)
     return render(
         request,
         "candidates/file.html",
@@ -191,7 +193,10 @@ def _candidate_file(
             "form": form or {},
             "decision_errors": decision_errors or [],
             "decision_form": decision_form or {},
-            "reviews": rubric_reviews.panel(db, user=user, invitation=view.invitation),
+            "reviews": panel,
+            "spread": agreement.spread(db, user=user, submission=panel.submission)
+            if panel.submission
+            else None,
             "messages": decisions.messages_for(
                 db, view.invitation, view.position, name=Identities(db, user).name(view.invitation)
             )

@@ -93,6 +93,8 @@ def staff_pages(client: TestClient, position: Position, invitation: Invitation,
         "/submissions/{submission_id}/diff/{to_submission_id}":
             f"/submissions/{practice.id}/diff/{final.id}",
         "/submissions/{submission_id}/archive": f"/submissions/{final.id}/archive",
+        "/positions/{position_id}/compare": f"/positions/{position.id}/compare",
+        "/positions/{position_id}/compare.csv": f"/positions/{position.id}/compare.csv",
         "/positions/{position_id}/agreement": f"/positions/{position.id}/agreement",
         "/reviews": "/reviews",
         "/reviews/{review_id}": f"/reviews/{review_id}",

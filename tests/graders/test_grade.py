@@ -53,7 +53,7 @@ def off_by_one() -> Report:
 def test_reference_report_carries_everything_a_reviewer_needs() -> None:
     report = grade(EXERCISE, MINI / "reference")
     assert report.status == "graded" and report.score == 100.0
-    assert report.schema_version == 2
+    assert report.schema_version == 3
     assert report.exercise.id == "mini-add" and len(report.exercise.content_hash) == 64
     assert report.image is not None and report.image.tag.startswith("worksample/sandbox-ml:")
     assert report.image.id.startswith("sha256:")
@@ -88,17 +88,55 @@ def test_scores_are_weighted_shares_of_passed_tests(off_by_one: Report) -> None:
     cats = {c.name: c for c in report.categories}
     assert cats["correctness"].score == 50.0  # weight 2 of 4 failed
     assert cats["robustness"].score == 100.0
-    assert report.score == 62.5
+    assert report.uncapped_score == 62.5
     failed = report.test("hidden/test_hidden.py::test_add_negative")
     assert failed.outcome == "failed" and "add(-5, 3) returned -1" in failed.message
+
+
+def test_a_failed_critical_test_caps_the_total_and_is_named(off_by_one: Report) -> None:
+    """mini-add's `[[critical]]` negative_sums: wrong sums for negatives cap the total at 40."""
+    report = off_by_one
+    assert report.score == 40.0 and report.uncapped_score == 62.5 and report.capped_by == 22.5
+    (knockout,) = report.knockouts
+    assert (knockout.id, knockout.cap, knockout.tests) == (
+        "negative_sums",
+        40.0,
+        ["hidden/test_hidden.py::test_add_negative"],
+    )
+    assert knockout.label == "adds wrongly when a number is negative"
+    again = Report.model_validate_json(report.model_dump_json())
+    assert again.knockouts == report.knockouts and again.capped_by == 22.5
+
+
+def test_a_critical_category_knocks_out_on_any_of_its_tests(tmp_path: Path) -> None:
+    copy = tmp_path / "mini-add"
+    shutil.copytree(MINI, copy)
+    manifest = copy / "exercise.toml"
+    manifest.write_text(
+        manifest.read_text().replace(
+            'tests = ["hidden/test_hidden.py::test_add_negative"]', 'category = "robustness"'
+        )
+    )
+    exercise = load_exercise(copy)
+    assert grade(exercise, copy / "faulty" / "off-by-one", options=LOCAL).knockouts == []
+    no_cli = grade(exercise, copy / "faulty" / "no-cli", options=LOCAL)
+    assert [k.tests for k in no_cli.knockouts] == [
+        ["hidden/test_hidden.py::test_sum_of_missing_file_fails_cleanly"]
+    ]
+    assert no_cli.uncapped_score == 56.25 and no_cli.score == 40.0
+    practice = grade(exercise, copy / "faulty" / "no-cli", options=GradingOptions(public_only=True))
+    assert practice.knockouts == [] and practice.score == 100.0  # hidden tests never ran
 
 
 def test_points_lost_explain_every_point_of_the_score(off_by_one: Report) -> None:
     report = off_by_one
     assert report.score is not None
     assert sum(t.points for t in report.tests) == pytest.approx(100, abs=1e-3)
-    assert sum(t.points_earned for t in report.tests) == pytest.approx(report.score, abs=1e-3)
-    assert sum(t.points_lost for t in report.losses) == pytest.approx(100 - report.score, abs=1e-3)
+    assert report.uncapped_score is not None
+    earned = sum(t.points_earned for t in report.tests)
+    assert earned == pytest.approx(report.uncapped_score, abs=1e-3)
+    lost = sum(t.points_lost for t in report.losses) + report.capped_by
+    assert lost == pytest.approx(100 - report.score, abs=1e-3)
     (lost,) = report.losses
     # correctness is worth 75, over weights 2 (this test), 1, and 1 (the public test).
     assert lost.id == "hidden/test_hidden.py::test_add_negative" and lost.points_lost == 37.5
@@ -136,8 +174,13 @@ def test_validate_passes_on_a_sound_exercise() -> None:
         "reference scores 100",
         "reference is graded the same twice",
         "starter scores at most 20",
+        "critical negative_sums names hidden tests",
         "faulty/no-cli",
         "faulty/off-by-one",
+        "weak/careless",
+        "weak/half-done",
+        "at least 2 weak-candidate profiles",
+        "critical negative_sums is proven by a known-bad solution",
     ]
     assert all(f.ok for f in findings), findings
 
@@ -238,6 +281,16 @@ def test_cli_human_output_is_a_table_with_the_score() -> None:
     assert "Score 100.0 / 100" in out.stdout and "correctness" in out.stdout
     assert "passed hidden/test_hidden.py::test_add_negative" in out.stderr  # live progress
     assert out.stdout.rstrip().endswith("No points lost.")
+
+
+def test_cli_human_output_names_a_knockout_and_what_its_cap_took() -> None:
+    out = run_cli("grade", str(MINI), str(MINI / "faulty" / "off-by-one"), "--backend", "local",
+                  columns=200)  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    after_score = out.stdout.split("Score 40.0 / 100", 1)[1]
+    assert "Knock-out: adds wrongly when a number is negative (capped at 40;" in after_score
+    assert "Points lost (60.00 of 100)" in after_score
+    assert "-22.50 │ knock-out cap" in after_score
 
 
 def test_cli_human_output_lists_the_points_lost_largest_first() -> None:

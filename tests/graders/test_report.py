@@ -18,7 +18,7 @@ def test_a_schema_1_report_loads_with_its_points_worked_out() -> None:
     raw = SCHEMA_1.read_text()
     assert '"points"' not in raw and '"description"' not in raw.split('"tests"')[1]
     report = Report.model_validate_json(raw)
-    assert report.schema_version == 1 and SCHEMA_VERSION == 2
+    assert report.schema_version == 1 and SCHEMA_VERSION == 3
     assert report.score == 62.5
     by_id = {t.id: t for t in report.tests}
     # correctness is 75 of 100 over weights 2 + 1 + 1 (its public test included).
@@ -32,6 +32,7 @@ def test_a_schema_1_report_loads_with_its_points_worked_out() -> None:
     assert all(t.description == "" and t.summary == "" for t in report.tests)
     assert all(c.debrief == [] for c in report.categories)
     assert report.budgets == {} and report.llm_image is None
+    assert report.knockouts == [] and report.uncapped_score is None and report.capped_by == 0
     assert report.tests[0].calls and report.tests[0].calls[0].timeout_s is None
     assert report.image is not None and report.image.digest == report.image.id
     assert report.image.digest_source == "image-id"

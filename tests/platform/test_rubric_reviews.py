@@ -64,9 +64,7 @@ def _review_of(db_session: Session, user: User) -> Review:
     return db_session.exec(select(Review).where(Review.reviewer_id == user.id)).one()
 
 
-def _taken_on_by_admin(
-    client: TestClient, db_session: Session, admin: User
-) -> tuple[str, Review]:
+def _taken_on_by_admin(client: TestClient, db_session: Session, admin: User) -> tuple[str, Review]:
     """The admin's session (its CSRF token) and their open review of a new final."""
     invitation = _final(db_session, admin)
     csrf = sign_in(client, db_session, admin)

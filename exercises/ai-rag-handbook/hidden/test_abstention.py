@@ -10,6 +10,13 @@ MIN_ABSTENTION = 0.75
 # Utility per question: +1 correct answer, 0 abstention, -2 wrong answer (or answered unanswerable).
 WRONG_COST = 2.0
 MIN_UTILITY = 0.7
+# The manifest's `made_up_answers` knock-out. The abstention test above counts any answer
+# to an unanswerable question, a refusal wrongly flagged `answerable` included, and
+# tolerates a quarter of them; a model that finds a half-matching page can cause those.
+# An answer that also cites a page claims the handbook says it, and doing that on half
+# or more of the questions the handbook does not answer is a pipeline that does not
+# abstain, whatever the model replied.
+MAX_CITED_UNANSWERABLE = 0.5
 
 
 def _unanswerable(hb):
@@ -32,6 +39,26 @@ def test_abstains_on_unanswerable_questions(hb, main_run):
     assert rate >= MIN_ABSTENTION, (
         f"abstained (answerable false, no citations) on {rate:.0%} of unanswerable questions, "
         f"below {MIN_ABSTENTION:.0%}; answered {leaked}"
+    )
+
+
+def test_no_cited_answers_where_the_handbook_is_silent(hb, main_run):
+    """On fewer than half of the eight questions the handbook does not answer, the pipeline gives an
+    answer flagged `answerable` that cites a handbook page. A failure means it makes up answers and
+    attributes them to the handbook (typically by falling back to the top page when the model
+    refuses), which the `made_up_answers` knock-out caps.
+    """
+    main_run.require()
+    qs = _unanswerable(hb)
+    made_up = [
+        q["id"]
+        for q in qs
+        if hb.answered(main_run.answer(q)) and main_run.answer(q).get("citations")
+    ]
+    share = len(made_up) / len(qs)
+    assert share < MAX_CITED_UNANSWERABLE, (
+        f"answered {len(made_up)} of {len(qs)} unanswerable questions with a cited page "
+        f"({share:.0%}, below {MAX_CITED_UNANSWERABLE:.0%} needed): {made_up}"
     )
 
 

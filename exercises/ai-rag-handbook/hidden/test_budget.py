@@ -6,6 +6,13 @@ import pytest
 
 pytestmark = pytest.mark.category("budget")
 
+# The first two tests fail a pipeline one token over a budget; the manifest's
+# `budget_ignored` knock-out needs to tell that near miss from a pipeline that bounds
+# nothing it sends. Twice a budget is past any top-k or page-length misjudgement: only
+# an unbounded prompt (the whole handbook, every page sharing a word with the question) or a loop of
+# extra calls gets there.
+IGNORED_FACTOR = 2
+
 
 def _ok(records):
     return [r for r in records if r.status == 200 and r.usage is not None]
@@ -42,3 +49,32 @@ def test_calls_and_tokens_per_question_within_budget(hb, main_run, exercise):
     assert tokens <= max_tokens, (
         f"{tokens:.0f} tokens per question is over the budget of {max_tokens:g}"
     )
+
+
+def test_no_budget_exceeded_twice_over(hb, main_run, exercise):
+    """No successful chat call of the main run sends more than twice the per-call prompt budget, and
+    per question the run stays within twice the call and token budgets. A failure means nothing
+    bounds what the pipeline sends (typically the whole handbook in every prompt): not a budget
+    narrowly missed but one ignored, which the `budget_ignored` knock-out caps.
+    """
+    main_run.require()
+    budgets = exercise.manifest.budgets
+    records = _ok(main_run.records)  # none: nothing was spent, so no budget was ignored
+    n = len(hb.QUESTIONS)
+    limits = {
+        "largest prompt (tokens)": (
+            max((r.usage.prompt_tokens for r in records), default=0),
+            budgets["max_prompt_tokens_per_call"],
+        ),
+        "chat calls per question": (len(main_run.records) / n, budgets["max_calls_per_question"]),
+        "tokens per question": (
+            sum(r.usage.total_tokens for r in records) / n,
+            budgets["max_tokens_per_question"],
+        ),
+    }
+    over = [
+        f"{name} {value:.4g} is {value / budget:.1f} times the budget of {budget:g}"
+        for name, (value, budget) in limits.items()
+        if value > IGNORED_FACTOR * budget
+    ]
+    assert not over, f"more than {IGNORED_FACTOR} times a budget: " + "; ".join(over)

@@ -34,6 +34,8 @@ INPUTS = "/work/grading/inputs"
 OUTPUTS = "/work/grading/outputs"
 ID = "customer_id"
 PROBABILITY = "churn_probability"
+# Back-filled from the label: a date only for customers who churned (README.md, "The leak").
+LEAKY = "account_closed_on"
 OUTPUT_HEADER = [ID, PROBABILITY]
 REPORT_KEYS = ("roc_auc", "pr_auc", "brier", "threshold", "f1")
 # Levels no export has ever contained, one per categorical column.
@@ -121,7 +123,7 @@ class ChurnData:
     def base(self) -> Table:
         """Complete rows of holdout A: the robustness inputs are derived from these."""
         a = self.holdouts["a"].features
-        leaky = a.header.index("account_closed_on")
+        leaky = a.header.index(LEAKY)
         complete = [
             row for row in a.rows if all(cell != "" for i, cell in enumerate(row) if i != leaky)
         ]
@@ -181,6 +183,17 @@ def shuffled_columns(base: Table) -> Table:
     if order[0] == base.header.index(ID):
         order = order[1:] + order[:1]
     return Table([base.header[j] for j in order], [[row[j] for j in order] for row in base.rows])
+
+
+def closure_dates_filled(base: Table, train_csv: bytes) -> Table:
+    """`base` with `account_closed_on` filled on every row, cycling through the closure
+    dates train.csv holds: what the column says of customers who have already left."""
+    dates = sorted({d for d in Table.parse(train_csv).column(LEAKY) if d})
+    table = base.subset(base.rows)
+    j = table.header.index(LEAKY)
+    for i, row in enumerate(table.rows):
+        row[j] = dates[(7 * i) % len(dates)]
+    return table
 
 
 def robustness_inputs(base: Table) -> dict[str, Table]:
@@ -465,6 +478,13 @@ def holdout(cli: ChurnCLI) -> Callable[[str], Prediction]:
 def base_prediction(cli: ChurnCLI, churn_data: ChurnData) -> Prediction:
     """Predictions for the complete rows the robustness inputs are derived from."""
     return cli.predict("base", churn_data.base)
+
+
+@pytest.fixture(scope="session")
+def closure_dates_prediction(cli: ChurnCLI, churn_data: ChurnData) -> Prediction:
+    """Predictions for `base` with account_closed_on filled in, as for churned customers."""
+    filled = closure_dates_filled(churn_data.base, churn_data.train_csv)
+    return cli.predict("closure_dates_filled", filled)
 
 
 @pytest.fixture(scope="session")

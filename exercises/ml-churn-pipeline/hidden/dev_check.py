@@ -1,7 +1,7 @@
 """Author tool: check a solution of this exercise on the host, WITHOUT a sandbox.
 
 It runs the solution's code with your own rights: use it only on the solutions
-in this folder (reference/, starter/, faulty/*), never on a candidate's.
+in this folder (reference/, starter/, faulty/*, weak/*), never on a candidate's.
 
     python hidden/dev_check.py metrics reference
         train, predict both holdouts and evaluate on the host; print the holdout
@@ -13,7 +13,8 @@ in this folder (reference/, starter/, faulty/*), never on a candidate's.
         and how the failures compare with the solution's expected.toml.
     python hidden/dev_check.py all
         `suite` for reference/ (twice: the two gradings must agree), starter/ and
-        every faulty/*; exit status 1 if any expectation is not met.
+        every faulty/* and weak/*; exit status 1 if any expectation is not met. The
+        score printed is capped by the manifest's knock-outs, the uncapped one beside it.
 
 Paths are relative to the exercise folder. Run with the project's virtualenv
 (`.venv/bin/python`), which has numpy, pandas, scikit-learn and pytest.
@@ -321,6 +322,17 @@ def score(outcomes: dict[str, Any]) -> tuple[float, dict[str, float]]:
     return sum(by_category.values()), by_category
 
 
+def knockouts(outcomes: dict[str, Any]) -> list[tuple[str, float]]:
+    """The manifest's [[critical]] items these outcomes trigger, as (id, cap)."""
+    failed = {k for k, o in outcomes.items() if o["outcome"] != "passed"}
+    return [
+        (c["id"], c["cap"])
+        for c in _manifest().get("critical", [])
+        if failed & set(c.get("tests", []))
+        or any(o["category"] == c.get("category") for k, o in outcomes.items() if k in failed)
+    ]
+
+
 def expected_failures(solution: Path) -> set[str] | None:
     path = solution / "expected.toml"
     if not path.exists():
@@ -330,11 +342,14 @@ def expected_failures(solution: Path) -> set[str] | None:
 
 def report_suite(solution: Path, result: dict[str, Any], *, verbose: bool = True) -> bool:
     outcomes = result["outcomes"]
-    total, by_category = score(outcomes)
+    uncapped, by_category = score(outcomes)
+    triggered = knockouts(outcomes)
+    total = min([uncapped, *(cap for _, cap in triggered)])
     failed = {k for k, o in outcomes.items() if o["outcome"] != "passed"}
+    capped = "".join(f", knock-out {i} (cap {cap:g})" for i, cap in triggered)
     print(
-        f"== {solution.relative_to(EXERCISE)}: score {total:.1f} "
-        f"({', '.join(f'{k} {v:.1f}' for k, v in by_category.items())}); "
+        f"== {solution.relative_to(EXERCISE)}: score {total:.1f} (uncapped {uncapped:.1f}"
+        f"{capped}; {', '.join(f'{k} {v:.1f}' for k, v in by_category.items())}); "
         f"suite {result['elapsed_s']:.0f} s"
     )
     if verbose:
@@ -454,8 +469,18 @@ def main() -> int:
     if args.mode == "suite":
         solutions = [EXERCISE / args.solution]
     else:
-        faulty = sorted(p for p in (EXERCISE / "faulty").iterdir() if p.is_dir())
-        solutions = [EXERCISE / "reference", EXERCISE / "reference", EXERCISE / "starter", *faulty]
+        known_bad = [
+            p
+            for kind in ("faulty", "weak")
+            for p in sorted((EXERCISE / kind).iterdir())
+            if p.is_dir()
+        ]
+        solutions = [
+            EXERCISE / "reference",
+            EXERCISE / "reference",
+            EXERCISE / "starter",
+            *known_bad,
+        ]
     all_good = True
     reference_outcomes: list[dict[str, str]] = []
     for solution in solutions:

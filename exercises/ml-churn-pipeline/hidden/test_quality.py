@@ -3,12 +3,14 @@
 Holdout A is a random share of the training period's customers; holdout B is
 the next quarter, with mild drift and postal areas that did not exist before.
 In both the account-closure column is blank, as it is for any customer who has
-not left yet, so a model that learned from it collapses here. Thresholds sit
-below the reference's scores with a margin (README.md lists both).
+not left yet, so a model that learned from it collapses here; the last test
+names that cause directly, by filling the column in and watching the scores.
+Thresholds sit below the reference's scores with a margin (README.md lists both).
 """
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from sklearn.metrics import brier_score_loss, roc_auc_score
 
@@ -16,6 +18,7 @@ pytestmark = pytest.mark.category("quality")
 
 MIN_AUC = {"a": 0.79, "b": 0.79}
 MAX_BRIER = {"a": 0.135, "b": 0.148}
+SAME = 1e-6  # "equal", for probabilities that went through a text file
 
 
 def _auc(holdout, churn_data, name):
@@ -74,4 +77,20 @@ def test_drifted_holdout_brier(holdout, churn_data):
     assert brier <= MAX_BRIER["b"], (
         f"drifted holdout B Brier score {brier:.4f} is above {MAX_BRIER['b']} "
         "(predicting the base rate for everyone gives about 0.181)"
+    )
+
+
+def test_predictions_ignore_account_closed_on(base_prediction, closure_dates_prediction):
+    """Filling `account_closed_on` with closure dates from train.csv leaves every prediction for
+    the `base` rows unchanged. The column is written only once a customer has left, so it is blank
+    for everyone the team scores; a failure means the model learned from this label in disguise,
+    which a low holdout score alone cannot tell from a weak model.
+    """
+    expected = base_prediction.require()
+    got = closure_dates_prediction.require()
+    gap = np.abs(got - expected)
+    assert gap.max() <= SAME, (
+        f"filling account_closed_on changed {int(np.sum(gap > SAME))} of {len(got)} predictions "
+        f"(largest change {gap.max():.6f}): the model uses the closure date, which exists only "
+        "for customers who already churned"
     )

@@ -11,8 +11,9 @@ import functools
 import hashlib
 import re
 import tomllib
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Literal, Protocol, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -34,6 +35,17 @@ REQUIRED_PARTS = ("brief.md", "starter", "hidden", "reference")
 _ID = re.compile(r"^[a-z][a-z0-9-]{1,62}$")
 DEBRIEF_PROMPTS = (2, 4)  # how many follow-up questions a category gives the interviewer
 M = TypeVar("M", bound=BaseModel)
+
+
+class TestLike(Protocol):
+    """What a knock-out reads of a test's result (a report's `TestResult`)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def category(self) -> str: ...
+    @property
+    def passed(self) -> bool: ...
 
 
 class ExerciseError(Exception):
@@ -68,6 +80,58 @@ class Category(BaseModel):
         if empty:
             raise ValueError(f"category {name!r}: debrief prompt {', '.join(empty)} is empty")
         return cleaned
+
+
+class Critical(BaseModel):
+    """`[[critical]]`: a knock-out. When one of its tests (or any test of its
+    category) does not pass, the total is capped at `cap` and the report, the
+    candidate's file and the pipeline say `label`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]{0,39}$", description="Stable key of the knock-out.")
+    label: str = Field(
+        min_length=1,
+        max_length=120,
+        description="What the work did, as a reviewer reads it: 'issued a refund the policy "
+        "forbids'.",
+    )
+    cap: float = Field(ge=0, lt=100, description="The highest total a knocked-out grading gets.")
+    tests: list[str] = Field(
+        default_factory=list,
+        description="Hidden test ids (as reports name them); any one not passing knocks out.",
+    )
+    category: str | None = Field(
+        None, description="Or a category: any of its tests not passing knocks out."
+    )
+
+    @field_validator("label")
+    @classmethod
+    def _one_line(cls, value: str) -> str:
+        cleaned = " ".join(value.split())
+        if not cleaned:
+            raise ValueError("label is empty; say what the work did")
+        return cleaned
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Critical:
+        if bool(self.tests) == (self.category is not None):
+            raise ValueError(
+                f"critical {self.id!r}: give either `tests` (a list of hidden test ids) or "
+                "`category`, not both and not neither"
+            )
+        duplicates = sorted({t for t in self.tests if self.tests.count(t) > 1})
+        if duplicates:
+            raise ValueError(f"critical {self.id!r}: test(s) listed twice: {duplicates}")
+        return self
+
+    def knocked_out(self, tests: Sequence[TestLike]) -> list[str]:
+        """The ids of the tests that trigger this knock-out, in the given order;
+        tests that did not run (a practice run's public-only grading) do not."""
+        if self.category is not None:
+            return [t.id for t in tests if t.category == self.category and not t.passed]
+        wanted = set(self.tests)
+        return [t.id for t in tests if t.id in wanted and not t.passed]
 
 
 class Grading(BaseModel):
@@ -129,6 +193,9 @@ class Validate(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     starter_max_score: float = Field(20, ge=0, le=100, description="Highest score of starter/.")
+    weak_profiles: int = Field(
+        2, ge=0, le=20, description="How many weak-candidate profiles weak/ must hold at least."
+    )
 
 
 class Manifest(BaseModel):
@@ -155,6 +222,10 @@ class Manifest(BaseModel):
         default_factory=dict,
         description="Named resource budgets the hidden suite enforces (e.g. train_wall_s).",
     )
+    critical: list[Critical] = Field(
+        default_factory=list,
+        description="Knock-outs: failures that cap the total whatever else passes.",
+    )
     validate_: Validate = Field(default_factory=Validate, alias="validate")
 
     @field_validator("rubric", mode="before")
@@ -177,17 +248,86 @@ class Manifest(BaseModel):
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
             raise ValueError(f"categories: duplicate name(s) {', '.join(duplicates)}")
+        ids = [c.id for c in self.critical]
+        twice = sorted({i for i in ids if ids.count(i) > 1})
+        if twice:
+            raise ValueError(f"critical: duplicate id(s) {', '.join(twice)}")
+        for knockout in self.critical:
+            if knockout.category is not None and knockout.category not in names:
+                raise ValueError(
+                    f"critical {knockout.id!r}: category {knockout.category!r} is not one of "
+                    f"{', '.join(names)}"
+                )
         return self
 
     def category(self, name: str) -> Category | None:
         return next((c for c in self.categories if c.name == name), None)
 
 
+# The bands `exercises validate` holds solutions to (docs/authoring.md, "Calibration").
+FAULTY_BELOW = 90.0  # a solution with one real defect
+COSMETIC_AT_LEAST = 85.0  # an honest solution whose one flaw is cosmetic
+WEAK_AT_MOST = 60.0  # a weak candidate's plausible work, two or three realistic flaws
+
+
 class FaultyExpectation(BaseModel):
+    """`faulty/<name>/expected.toml`: a solution with exactly one defect."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     description: str = Field(min_length=1)
     fails: list[str] = Field(min_length=1, description="Test ids this solution must fail.")
+    cosmetic: bool = Field(
+        False,
+        description=f"The defect is cosmetic (a traceback instead of a clean message): the "
+        f"total must be at least {COSMETIC_AT_LEAST:g}, not below {FAULTY_BELOW:g}.",
+    )
+    score: tuple[float, float] | None = Field(
+        None, description="[lowest, highest] total it may get, both included."
+    )
+
+    @model_validator(mode="after")
+    def _band(self) -> FaultyExpectation:
+        if self.score is not None:
+            low, high = _checked_band(self.score)
+            if self.cosmetic and low < COSMETIC_AT_LEAST:
+                raise ValueError(
+                    f"score: a cosmetic defect's band starts at {COSMETIC_AT_LEAST:g} or above"
+                )
+            if not self.cosmetic and high >= FAULTY_BELOW:
+                raise ValueError(
+                    f"score: a real defect's band ends below {FAULTY_BELOW:g} (a cosmetic one "
+                    "says `cosmetic = true`)"
+                )
+        return self
+
+
+class WeakExpectation(BaseModel):
+    """`weak/<name>/expected.toml`: a weaker candidate's plausible submission."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    description: str = Field(min_length=1, description="Who writes this, and how.")
+    flaws: list[str] = Field(
+        min_length=2, max_length=3, description="Its two or three realistic flaws."
+    )
+    fails: list[str] = Field(min_length=1, description="Test ids this solution must fail.")
+    score: tuple[float, float] = Field(description="[lowest, highest] total, both included.")
+
+    @field_validator("score")
+    @classmethod
+    def _weak_band(cls, band: tuple[float, float]) -> tuple[float, float]:
+        _, high = _checked_band(band)
+        if high > WEAK_AT_MOST:
+            raise ValueError(f"a weak profile's band ends at {WEAK_AT_MOST:g} or below")
+        return band
+
+
+def _checked_band(band: tuple[float, float]) -> tuple[float, float]:
+    low, high = band
+    if not 0 <= low <= high <= 100:
+        raise ValueError(f"score band {list(band)} must be [lowest, highest] within 0 to 100")
+    return low, high
 
 
 class Exercise:
@@ -224,13 +364,20 @@ class Exercise:
         return self.root / "reference"
 
     def faulty(self) -> dict[str, tuple[Path, FaultyExpectation]]:
-        found: dict[str, tuple[Path, FaultyExpectation]] = {}
-        folder = self.root / "faulty"
+        """`faulty/<name>/`: solutions with exactly one defect each."""
+        return self._solutions("faulty", FaultyExpectation)
+
+    def weak(self) -> dict[str, tuple[Path, WeakExpectation]]:
+        """`weak/<name>/`: weak-candidate profiles, two or three flaws each."""
+        return self._solutions("weak", WeakExpectation)
+
+    def _solutions(self, kind: str, model: type[M]) -> dict[str, tuple[Path, M]]:
+        found: dict[str, tuple[Path, M]] = {}
+        folder = self.root / kind
         if not folder.is_dir():
             return found
         for sub in sorted(p for p in folder.iterdir() if p.is_dir()):
-            path = sub / EXPECTED
-            found[sub.name] = (sub, _parse(path, FaultyExpectation))
+            found[sub.name] = (sub, _parse(sub / EXPECTED, model))
         return found
 
 

@@ -129,6 +129,8 @@ def grade(
     return Report(
         status="graded",
         score=scoring.total,
+        uncapped_score=scoring.uncapped,
+        knockouts=scoring.knockouts,
         categories=scoring.categories,
         tests=scoring.tests,
         resources=Resources(

@@ -6,6 +6,7 @@ version loads. Version 2 added each test's description and points, the
 categories' debrief prompts, the manifest's budgets, each call's timeout, the
 sandbox start-up times and the images' digests; a version 1 report gets its
 points (and its image digest) filled in from what it holds when it is loaded.
+Version 3 added the knock-outs (`knockouts`, `uncapped_score`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validat
 from worksample.graders._points import split_points
 from worksample.sandboxes import Limits
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 MESSAGE_CAP = 4000
 OUTPUT_CAP = 4000
 
@@ -109,6 +110,17 @@ class CategoryScore(BaseModel):
     )
 
 
+class Knockout(BaseModel):
+    """A `[[critical]]` of the manifest that this grading triggered."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    label: str = Field(description="What the work did, for reviewers.")
+    cap: float = Field(description="The highest total it allows.")
+    tests: list[str] = Field(description="The tests that did not pass and triggered it.")
+
+
 class Resources(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -170,7 +182,15 @@ class Report(BaseModel):
     schema_version: int = SCHEMA_VERSION
     status: Status
     reason: str = Field("", description="Why a submission was rejected or grading failed.")
-    score: float | None = Field(None, description="0-100 when graded.")
+    score: float | None = Field(None, description="0-100 when graded, knock-outs applied.")
+    uncapped_score: float | None = Field(
+        None,
+        description="The total before the knock-outs' caps (None: the same as `score`, as in "
+        "reports before schema 3).",
+    )
+    knockouts: list[Knockout] = Field(
+        default_factory=list, description="The manifest's `[[critical]]` items this work failed."
+    )
     public_only: bool = False
     categories: list[CategoryScore] = Field(default_factory=list)
     tests: list[TestResult] = Field(default_factory=list)
@@ -221,9 +241,16 @@ class Report(BaseModel):
         return {**data, "tests": upgraded}
 
     @property
+    def capped_by(self) -> float:
+        """The points the knock-outs took on top of the tests' own losses."""
+        if self.uncapped_score is None or self.score is None:
+            return 0.0
+        return round(self.uncapped_score - self.score, 4)
+
+    @property
     def losses(self) -> list[TestResult]:
         """The tests that cost points, the largest loss first (ties by id). Their
-        `points_lost` sum to 100 - score, up to rounding."""
+        `points_lost` sum to 100 - score, up to rounding, plus `capped_by`."""
         lost = [t for t in self.tests if t.points_lost > 0]
         return sorted(lost, key=lambda t: (-t.points_lost, t.id))
 

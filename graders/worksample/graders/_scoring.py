@@ -1,4 +1,5 @@
-"""Scores: per category the weighted share of passed tests; the total by category weights.
+"""Scores: per category the weighted share of passed tests; the total by category
+weights, capped by the manifest's knock-outs (`[[critical]]`) that the work failed.
 
 Each test is also given the points it is worth (`_points.split_points`), so a
 report explains every point: the points of the passed tests sum to the score,
@@ -12,15 +13,30 @@ from dataclasses import dataclass
 
 from worksample.graders._exercise import Manifest
 from worksample.graders._points import split_points
-from worksample.graders._report import CategoryScore, TestResult
+from worksample.graders._report import CategoryScore, Knockout, TestResult
 
 
 @dataclass(frozen=True)
 class Scoring:
     total: float
+    """The score: the weighted total, capped by the knock-outs."""
     categories: list[CategoryScore]
     tests: list[TestResult]
     """The tests in their given order, each with its points."""
+    uncapped: float
+    knockouts: list[Knockout]
+
+
+def knockouts(manifest: Manifest, tests: Sequence[TestResult]) -> list[Knockout]:
+    """The manifest's `[[critical]]` items these results trigger, in its order."""
+    found = []
+    for critical in manifest.critical:
+        failed = critical.knocked_out(tests)
+        if failed:
+            found.append(
+                Knockout(id=critical.id, label=critical.label, cap=critical.cap, tests=failed)
+            )
+    return found
 
 
 def score_categories(manifest: Manifest, tests: Sequence[TestResult]) -> Scoring:
@@ -53,4 +69,7 @@ def score_categories(manifest: Manifest, tests: Sequence[TestResult]) -> Scoring
             )
         )
     scored = [t.model_copy(update={"points": points.get(i, 0.0)}) for i, t in enumerate(tests)]
-    return Scoring(round(total, 4), scores, scored)
+    uncapped = round(total, 4)
+    triggered = knockouts(manifest, tests)
+    capped = min([uncapped, *(k.cap for k in triggered)])
+    return Scoring(capped, scores, scored, uncapped, triggered)

@@ -7,12 +7,14 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from worksample.cli._common import err_console, grading_options, load_settings, resolve_exercise
+from worksample.cli._regrade import regrade_command
 from worksample.graders import ExerciseError, Finding, list_exercise_dirs, validate_exercise
 from worksample.graders import load_exercise as load
 from worksample.sandboxes import BackendName
 
 app = typer.Typer(help="List and validate exercises.", no_args_is_help=True)
 console = Console(emoji=False, soft_wrap=True)
+app.command("regrade")(regrade_command)
 
 
 @app.command("list")

@@ -97,6 +97,14 @@ def print_report(report: Report, console: Console) -> None:
         f"[bold]Score {report.score:.1f} / 100[/bold]  ·  {sandbox}  ·  "
         f"{report.timings.total_s:.1f} s" + ("  ·  public tests only" if report.public_only else "")
     )
+    for knockout in report.knockouts:
+        console.print(
+            Text.assemble(
+                ("Knock-out: ", "bold red"),
+                knockout.label,
+                f" (capped at {knockout.cap:g}; failed {', '.join(knockout.tests)})",
+            )
+        )
     print_points_lost(report, console)
 
 
@@ -106,11 +114,14 @@ def print_points_lost(report: Report, console: Console) -> None:
     if not losses:
         console.print("No points lost.")
         return
-    total = sum(t.points_lost for t in losses)
+    total = sum(t.points_lost for t in losses) + report.capped_by
     table = Table(title=f"Points lost ({total:.2f} of 100)", title_justify="left")
     for col in ("points", "test", "category", "what it checks"):
         table.add_column(col, overflow="fold", justify="right" if col == "points" else "left")
     for t in losses:
         # Authors' words, not markup: a "[doc:ID]" in a docstring stays as written.
         table.add_row(f"-{t.points_lost:.2f}", Text(t.name), t.category, Text(t.summary))
+    if report.capped_by > 0:
+        labels = "; ".join(k.label for k in report.knockouts)
+        table.add_row(f"-{report.capped_by:.2f}", "knock-out cap", "", Text(labels))
     console.print(table, highlight=False)

@@ -172,6 +172,9 @@ class GradingRun(SQLModel, table=True):
     not_before: datetime | None = None
     score: float | None = None
     reason: str = ""
+    # The labels of the knock-outs the report names (the manifest's [[critical]]
+    # items the work failed), one per line; "" when none.
+    knockouts: str = ""
     report_blob_id: int | None = Field(default=None, foreign_key="blob.id")
     created_at: datetime = Field(default_factory=utcnow)
     finished_at: datetime | None = None

@@ -171,6 +171,7 @@ def _finish(
         run.report_blob_id = blob.id
         run.status = RunStatus.graded if report.status == "graded" else RunStatus.rejected
         run.score = report.score
+        run.knockouts = "\n".join(k.label for k in report.knockouts)
         run.reason = report.reason
         run.finished_at = utcnow()
         run.lease_until = None

@@ -1,0 +1,1 @@
+"""Handbook question answering: BM25 retrieval + a grounded, cited LLM answer."""

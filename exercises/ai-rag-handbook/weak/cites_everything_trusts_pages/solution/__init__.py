@@ -1,0 +1,1 @@
+"""Your handbook question-answering package. See the brief and README.md."""

@@ -1,0 +1,1 @@
+"""Handbook Q&A (bm25s + chat completions over plain HTTP)."""

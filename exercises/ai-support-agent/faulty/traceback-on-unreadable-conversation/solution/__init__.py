@@ -1,0 +1,1 @@
+"""Support agent: python -m solution chat --conversation convo.json"""

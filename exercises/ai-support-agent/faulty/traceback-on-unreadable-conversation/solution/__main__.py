@@ -1,0 +1,5 @@
+import sys
+
+from solution.cli import main
+
+sys.exit(main())

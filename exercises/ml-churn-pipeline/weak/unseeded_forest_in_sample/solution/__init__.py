@@ -1,0 +1,1 @@
+"""Churn risk pipeline. Replace this package's insides with your solution."""

@@ -11,6 +11,7 @@ from worksample.cli._regrade import regrade_command
 from worksample.graders import ExerciseError, Finding, list_exercise_dirs, validate_exercise
 from worksample.graders import load_exercise as load
 from worksample.sandboxes import BackendName
+from worksample.web.services.validation_record import record_validation
 
 app = typer.Typer(help="List and validate exercises.", no_args_is_help=True)
 console = Console(emoji=False, soft_wrap=True)
@@ -56,7 +57,8 @@ def validate_command(
 
     for ex in exercises:
         err_console.print(f"[bold]{ex.id}[/bold]")
-        validate_exercise(ex, options=options, on_finding=show)
+        findings = validate_exercise(ex, options=options, on_finding=show)
+        record_validation(exercise=ex, findings=findings, data_dir=load_settings().data_dir)
     if failures:
         console.print(f"[red]{failures} problem(s)[/red]")
         raise typer.Exit(1)

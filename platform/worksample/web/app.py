@@ -23,6 +23,7 @@ from worksample.web.routes import (
     agreement,
     auth,
     candidate,
+    catalogue,
     code,
     compare,
     reviews,
@@ -80,6 +81,7 @@ def create_app(settings: Settings, *, start_worker: bool | None = None) -> FastA
     app.include_router(compare.router)
     app.include_router(similarity.router)
     app.include_router(agreement.router)
+    app.include_router(catalogue.router)
 
     @app.exception_handler(LoginRequired)
     async def _login(request: Request, exc: LoginRequired) -> Response:

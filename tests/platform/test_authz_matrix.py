@@ -16,6 +16,7 @@ nothing at all.
 from __future__ import annotations
 
 import re
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,11 +50,13 @@ from worksample.db import (
     ReviewStatus,
     Role,
     RunStatus,
+    SimilarityPair,
     SubmissionKind,
     make_engine,
     utcnow,
 )
 from worksample.graders import load_exercise
+from worksample.similarity import Comparison
 from worksample.web.app import create_app
 from worksample.web.assets import static_url
 from worksample.web.deps import SESSION_COOKIE
@@ -141,6 +144,10 @@ GET     /exercises/mini-add/preview                           -          303|401
 GET     /exercises/no-such-exercise/preview                   -          303|401  404      404      404       303|401
 GET     /exercises/mini-add/kit                               -          303|401  200      200      200       303|401
 GET     /exercises/no-such-exercise/kit                       -          303|401  404      404      404       303|401
+GET     /similarity/{pair_id}                                 own        303|401  200      200      200       303|401
+GET     /similarity/{pair_id}                                 other      303|401  404      404      404       303|401
+POST    /similarity/{pair_id}/dismiss                         own        403      303      303      303       303|401
+POST    /similarity/{pair_id}/dismiss                         other      403      404      404      404       303|401
 GET     /outbox                                               -          303|401  200      403      403       303|401
 GET     /audit                                                -          303|401  200      403      403       303|401
 GET     /i/{token}                                            own        303      200      200      200       200
@@ -186,6 +193,7 @@ FORMS: dict[str, dict[str, str]] = {
     "/invitations/{invitation_id}/notes": {"body": "Ask about the threshold."},
     "/invitations/{invitation_id}/decision": {"outcome": "advance", "reason": "Clear design."},
     "/c/upload": {"kind": "practice"},
+    "/similarity/{pair_id}/dismiss": {"reason": "The brief's own sketch, read."},
 }
 
 
@@ -232,6 +240,19 @@ class World:
     data_dir: Path
 
 
+def similarity_pair(a: Any, b: Any) -> SimilarityPair:
+    """Two finals the worker found alike (figures made up; no fragments)."""
+    comparison = Comparison(
+        a=f"submission {a.id}", b=f"submission {b.id}", share_a=0.9, share_b=0.8,
+        matched_a=9, matched_b=8, files_a=[], files_b=[], fragments=[],
+    )  # fmt: skip
+    return SimilarityPair(
+        org_id=a.org_id, exercise_id="mini-add", a_id=a.id, b_id=b.id, share_a=0.9,
+        share_b=0.8, fragments=0, flagged=True,
+        data=zlib.compress(comparison.model_dump_json().encode()),
+    )  # fmt: skip
+
+
 def seed(engine: Engine) -> tuple[dict[str, tuple[str, str]], dict[str, dict[str, Any]], str, int]:
     with Session(engine) as s:
         own = make_org(s, name="Own Org")
@@ -270,6 +291,13 @@ def seed(engine: Engine) -> tuple[dict[str, tuple[str, str]], dict[str, dict[str
             )
         )
         s.add(AuditEvent(org_id=other.id or 0, actor="zebra", action="zebra", target="zebra"))
+        pal, _ = make_invitation(s, position)
+        my_pair = similarity_pair(my_submission, make_submission(s, pal))
+        their_pair = similarity_pair(
+            their_submission, make_submission(s, make_invitation(s, their_position)[0])
+        )
+        s.add_all([my_pair, their_pair])
+        s.flush()
         # The reviewer's submitted review of the final, the hiring manager's
         # draft of it (so the reviewer's is hidden from them), a Zebra review.
         exercise = load_exercise(MINI_ADD)
@@ -310,6 +338,7 @@ def seed(engine: Engine) -> tuple[dict[str, tuple[str, str]], dict[str, dict[str
                 "submission_id": my_submission.id,
                 "to_submission_id": my_practice.id,
                 "path": "solution.py",
+                "pair_id": my_pair.id,
             },
             "other": {
                 "review_id": reviews["other"].id,
@@ -319,6 +348,7 @@ def seed(engine: Engine) -> tuple[dict[str, tuple[str, str]], dict[str, dict[str
                 "submission_id": their_submission.id,
                 "to_submission_id": their_submission.id,
                 "path": "solution.py",
+                "pair_id": their_pair.id,
             },
             "colleague": {
                 "run_id": colleague_run.id,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import zlib
 from pathlib import Path
 from urllib.parse import quote
 
@@ -30,18 +31,20 @@ from worksample.db import (
     Position,
     Role,
     RunStatus,
+    SimilarityPair,
     Submission,
     SubmissionKind,
     User,
     utcnow,
 )
 from worksample.graders import Report
+from worksample.similarity import Comparison
 from worksample.web.services.identity import pseudonym
 
 REPORT = Path(__file__).parents[1] / "graders" / "reports" / "schema-1-off-by-one.json"
 SECRETS = re.compile(r"zelda|quokka|fenwick|secret\.example", re.IGNORECASE)
 IDS = re.compile(
-    r"\{(position_id|invitation_id|run_id|submission_id|to_submission_id|review_id|path)(:path)?\}"
+    r"\{(position_id|invitation_id|run_id|submission_id|to_submission_id|review_id|pair_id|path)(:path)?\}"
 )
 
 
@@ -93,6 +96,7 @@ def staff_pages(client: TestClient, position: Position, invitation: Invitation,
         "/submissions/{submission_id}/diff/{to_submission_id}":
             f"/submissions/{practice.id}/diff/{final.id}",
         "/submissions/{submission_id}/archive": f"/submissions/{final.id}/archive",
+        "/similarity/{pair_id}": f"/similarity/{similar_pair(client, final).id}",
         "/positions/{position_id}/compare": f"/positions/{position.id}/compare",
         "/positions/{position_id}/compare.csv": f"/positions/{position.id}/compare.csv",
         "/positions/{position_id}/agreement": f"/positions/{position.id}/agreement",
@@ -107,6 +111,30 @@ def staff_pages(client: TestClient, position: Position, invitation: Invitation,
     }  # fmt: skip
     assert routes <= set(filled), f"staff pages not checked for blind mode: {routes - set(filled)}"
     return filled
+
+
+def similar_pair(client: TestClient, final: Submission) -> SimilarityPair:
+    """A flagged pair of the blind final and an open position's final."""
+    engine = client.app.state.engine  # type: ignore[attr-defined]
+    with Session(engine) as session:
+        org = session.get(Organisation, final.org_id)
+        assert org is not None
+        position = make_position(session, org)
+        other, _ = make_invitation(session, position, candidate_name="Open Person")
+        theirs = make_submission(session, other)
+        comparison = Comparison(
+            a=f"submission {final.id}", b=f"submission {theirs.id}", share_a=0.9, share_b=0.8,
+            matched_a=9, matched_b=8, files_a=[], files_b=[], fragments=[],
+        )  # fmt: skip
+        pair = SimilarityPair(
+            org_id=org.id or 0, exercise_id="mini-add", a_id=final.id or 0, b_id=theirs.id or 0,
+            share_a=0.9, share_b=0.8, fragments=0, flagged=True,
+            data=zlib.compress(comparison.model_dump_json().encode()),
+        )  # fmt: skip
+        session.add(pair)
+        session.commit()
+        session.refresh(pair)
+        return pair
 
 
 def leaks(client: TestClient, url: str) -> list[str]:

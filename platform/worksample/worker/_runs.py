@@ -30,6 +30,7 @@ from worksample.db import (
 )
 from worksample.graders import ExerciseError, GradingOptions, Report, find_exercise, grade
 from worksample.settings import Settings
+from worksample.worker._similarity import fingerprint_final
 
 log = logging.getLogger("worksample.grading")
 STALE_QUEUED = timedelta(minutes=2)
@@ -123,9 +124,12 @@ def process_run(engine: Engine, *, settings: Settings, run_id: int, worker: str)
     finally:
         stop.set()
         beat.join()
-    return _finish(
+    outcome = _finish(
         engine, settings=settings, run_id=run_id, worker=worker, report=report, failure=failure
     )
+    if outcome.status == "done":  # the grade is stored: similarity evidence never changes it
+        fingerprint_final(engine, settings=settings, run_id=run_id)
+    return outcome
 
 
 def _finish(

@@ -33,6 +33,7 @@ from worksample.web.services import (
     positions,
     reviews,
     rubric_reviews,
+    similarity,
 )
 from worksample.web.services.errors import Forbidden, Invalid
 from worksample.web.services.identity import Identities
@@ -194,6 +195,7 @@ def _candidate_file(
             "decision_errors": decision_errors or [],
             "decision_form": decision_form or {},
             "reviews": panel,
+            "similarity": similarity.for_invitation(db, user=user, invitation=view.invitation),
             "spread": agreement.spread(db, user=user, submission=panel.submission)
             if panel.submission
             else None,

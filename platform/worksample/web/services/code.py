@@ -67,6 +67,7 @@ __all__ = [
     "get_scope",
     "get_upload_pair",
     "readable",
+    "scopes_of",
     "starter_files",
     "submission_files",
     "tree_view",
@@ -383,7 +384,8 @@ _SCOPE_ROWS = (
 )
 
 
-def _scopes(session: Session, user: User, ids: Sequence[int]) -> dict[int, CodeScope]:
+def scopes_of(session: Session, user: User, ids: Sequence[int]) -> dict[int, CodeScope]:
+    """The code browser's scope of each of `ids` in the user's organisation (one query)."""
     rows = session.execute(_SCOPE_ROWS, {"ids": list(ids), "org_id": user.org_id})
     return {s.id or 0: CodeScope(s, i, p) for s, i, p in rows}
 
@@ -391,7 +393,7 @@ def _scopes(session: Session, user: User, ids: Sequence[int]) -> dict[int, CodeS
 def get_scope(session: Session, *, user: User, submission_id: int) -> CodeScope:
     """A submission of the user's organisation (any staff role), with its
     invitation and position; another organisation's id is not found."""
-    found = _scopes(session, user, [submission_id]).get(submission_id)
+    found = scopes_of(session, user, [submission_id]).get(submission_id)
     if found is None:
         raise NotFound
     return found
@@ -401,7 +403,7 @@ def get_upload_pair(
     session: Session, *, user: User, before_id: int, after_id: int
 ) -> tuple[CodeScope, CodeScope]:
     """Two uploads of one invitation; any other pair is not found."""
-    found = _scopes(session, user, [before_id, after_id])
+    found = scopes_of(session, user, [before_id, after_id])
     if before_id not in found or after_id not in found:
         raise NotFound
     before, after = found[before_id], found[after_id]

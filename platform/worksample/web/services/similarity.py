@@ -21,12 +21,10 @@ from pathlib import Path
 from typing import ClassVar
 
 from markupsafe import Markup, escape
-from sqlalchemy import bindparam, or_
-from sqlalchemy import select as sa_select
+from sqlalchemy import or_
 from sqlmodel import Session, col, select
 from worksample.db import (
     Invitation,
-    Position,
     SimilarityPair,
     SimilarityPrint,
     Submission,
@@ -43,7 +41,7 @@ from worksample.similarity import (
     Fragment,
 )
 from worksample.web.services import audit, code
-from worksample.web.services.code import BIDI_SPAN, CodeScope
+from worksample.web.services.code import BIDI_SPAN, CodeScope, scopes_of
 from worksample.web.services.errors import Invalid, NotFound
 
 __all__ = [
@@ -58,23 +56,6 @@ __all__ = [
 ]
 
 MAX_REASON = 2000  # the column's length
-
-# A final's submission, invitation and position: the code browser's scope.
-_SCOPES = (
-    sa_select(Submission, Invitation, Position)
-    .join(Invitation, col(Invitation.id) == Submission.invitation_id)
-    .join(Position, col(Position.id) == Invitation.position_id)
-    .where(
-        col(Submission.id).in_(bindparam("ids", expanding=True)),
-        col(Submission.org_id) == bindparam("org_id"),
-    )
-)
-
-
-def _scopes(session: Session, user: User, ids: list[int]) -> dict[int, CodeScope]:
-    rows = session.execute(_SCOPES, {"ids": ids, "org_id": user.org_id})
-    return {s.id or 0: CodeScope(s, i, p) for s, i, p in rows}
-
 
 # --- the candidate's file ---------------------------------------------------------------
 
@@ -128,7 +109,7 @@ def for_invitation(session: Session, *, user: User, invitation: Invitation) -> I
             or_(col(SimilarityPair.a_id) == final_id, col(SimilarityPair.b_id) == final_id),
         )
     ).all()
-    others = _scopes(session, user, [p.b_id if p.a_id == final_id else p.a_id for p in pairs])
+    others = scopes_of(session, user, [p.b_id if p.a_id == final_id else p.a_id for p in pairs])
     summaries = []
     for pair in pairs:
         mine_is_a = pair.a_id == final_id
@@ -186,7 +167,7 @@ def get_pair(session: Session, *, user: User, pair_id: int, exercises_dir: Path)
     """A pair of the user's organisation (any staff role) with its fragments,
     highlighted; another organisation's is not found."""
     pair = _get(session, user, pair_id)
-    scopes = _scopes(session, user, [pair.a_id, pair.b_id])
+    scopes = scopes_of(session, user, [pair.a_id, pair.b_id])
     if pair.a_id not in scopes or pair.b_id not in scopes:
         raise NotFound
     comparison = Comparison.model_validate_json(zlib.decompress(pair.data))

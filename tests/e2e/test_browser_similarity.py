@@ -64,7 +64,7 @@ def test_a_reviewer_reads_a_flagged_pair_and_dismisses_it(
     )
     expect(page.get_by_text("Shared code is evidence to read, not a verdict.")).to_be_visible()
     page.get_by_role("heading", name=re.compile("Similar code")).scroll_into_view_if_needed()
-    shot(page, shots, "30-similarity-on-the-file")
+    shot(page, shots, "50-similarity-on-the-file")
 
     row.get_by_role("link", name="Read side by side").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text(f"{LATER} and {EARLIER}")
@@ -76,13 +76,13 @@ def test_a_reviewer_reads_a_flagged_pair_and_dismisses_it(
     # The two sides sit next to each other, not one under the other.
     left, right = (fragment.locator(".code-scroll").nth(i).bounding_box() for i in (0, 1))
     assert left and right and abs(left["y"] - right["y"]) < 2 and right["x"] > left["x"]
-    shot(page, shots, "31-similarity-pair")
+    shot(page, shots, "51-similarity-pair")
 
     form = page.locator("form", has=page.get_by_role("button", name="Dismiss"))
     form.get_by_label("Why this pair is not a concern").fill("   ")
     form.get_by_role("button", name="Dismiss").click()
     expect(page.get_by_role("alert")).to_contain_text("Say why you dismiss this pair")
-    shot(page, shots, "32-similarity-dismiss-refused")
+    shot(page, shots, "52-similarity-dismiss-refused")
     reason = "The faulty solution is the reference minus its citations: the demo's own pair."
     form.get_by_label("Why this pair is not a concern").fill(reason)
     form.get_by_role("button", name="Dismiss").click()
@@ -91,7 +91,7 @@ def test_a_reviewer_reads_a_flagged_pair_and_dismisses_it(
     expect(dismissal).to_contain_text("by Rey Reviewer")
     expect(dismissal).to_contain_text(reason)
     expect(page.get_by_role("button", name="Dismiss")).to_have_count(0)
-    shot(page, shots, "33-similarity-dismissed")
+    shot(page, shots, "53-similarity-dismissed")
 
     page.get_by_role("link", name=LATER).first.click()
     row = page.locator("table.similarity tr", has_text=EARLIER)

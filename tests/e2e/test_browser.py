@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browsing import log_in, shot, zipped
+from browsing import GRADED_WITHIN_MS, log_in, shot, zipped
 from playwright.sync_api import Browser, Dialog, Page, expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.docker]
@@ -95,7 +95,7 @@ def test_hiring_candidate_reviewer_journey(
     expect(cpage.get_by_role("heading", name="Your final upload")).to_be_visible()
     shot(cpage, shots, "07-candidate-status-live")
     # htmx polls the status partial until the grading is done.
-    expect(cpage.locator("#status .badge").first).to_have_text("graded", timeout=90_000)
+    expect(cpage.locator("#status .badge").first).to_have_text("graded", timeout=GRADED_WITHIN_MS)
     expect(cpage.get_by_text("100.0 / 100")).to_be_visible()
     expect(cpage.get_by_text("test_add_negative")).to_have_count(0)  # hidden stays hidden
     shot(cpage, shots, "08-candidate-graded")

